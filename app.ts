@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import type { IncomingMessage } from 'node:http'
+import AutoLoad from '@fastify/autoload'
+import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import pino from 'pino'
+import { loadConfig, type Config } from './schemas/config.ts'
+
+export { loadConfig, type Config }
+
+export interface AppOptions {
+  config: Config
+}
+
+// A request id from nginx (X-Request-Id) is kept when it is a plain token; anything else is replaced.
+const REQUEST_ID = /^[\w.:-]{1,128}$/
+
+function requestId (req: IncomingMessage): string {
+  const header = req.headers['x-request-id']
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID()
+}
+
+/** Options of the Fastify instance itself: what must be known before any plugin runs. */
+export function serverOptions (config: Config): FastifyServerOptions {
+  const production = config.NODE_ENV === 'production'
+  return {
+    logger: {
+      level: config.LOG_LEVEL,
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      // Production writes JSON through an asynchronous destination, off the hot path;
+      // development reads better pretty-printed.
+      ...(production
+        ? { stream: pino.destination({ dest: 1, sync: false, minLength: 4096 }) }
+        : config.NODE_ENV === 'development' ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
+    },
+    genReqId: requestId,
+    trustProxy: config.TRUST_PROXY,
+    bodyLimit: config.BODY_LIMIT,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    onConstructorPoisoning: 'error',
+    onProtoPoisoning: 'error',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 }
+  }
+}
+
+/**
+ * The service as one plugin: third-party wrappers and the application's own plugins from
+ * plugins/ (ordered by their declared dependencies), then every route module in routes/.
+ */
+export default async function serviceApp (fastify: FastifyInstance, opts: Partial<AppOptions>) {
+  const config = opts.config ?? loadConfig(process.env)
+
+  await fastify.register(AutoLoad, {
+    dir: join(import.meta.dirname, 'plugins'),
+    options: { config }
+  })
+
+  await fastify.register(AutoLoad, {
+    dir: join(import.meta.dirname, 'routes'),
+    autoHooks: false
+  })
+}

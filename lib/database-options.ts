@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs'
+import type { PoolConfig } from 'pg'
+import type { Config } from '../schemas/config.ts'
+
+/** pg pool options from the configuration: every query bounded, TLS as RDS wants it. */
+export function poolOptions (config: Config): PoolConfig {
+  const connection: PoolConfig = config.DATABASE_URL
+    ? { connectionString: config.DATABASE_URL }
+    : {
+        host: config.DB_HOST ?? 'localhost',
+        port: config.DB_PORT,
+        database: config.DB_NAME,
+        user: config.DB_USER,
+        password: config.DB_PASSWORD
+      }
+  return {
+    ...connection,
+    ssl: sslOptions(config),
+    application_name: config.SERVICE_NAME,
+    max: config.DB_POOL_MAX,
+    // Waiting for a connection (or for the server to answer a connect) is bounded,
+    // so an unreachable database turns into a prompt 503, not a hung request.
+    connectionTimeoutMillis: config.DB_CONNECTION_TIMEOUT_MS,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    statement_timeout: config.DB_STATEMENT_TIMEOUT_MS,
+    // The client gives up a little after the server should have: covers a server that stopped answering.
+    query_timeout: config.DB_STATEMENT_TIMEOUT_MS + 1_000,
+    idle_in_transaction_session_timeout: config.DB_STATEMENT_TIMEOUT_MS * 2
+  }
+}
+
+function sslOptions (config: Config): PoolConfig['ssl'] {
+  switch (config.DB_SSL) {
+    case 'require': return { rejectUnauthorized: false }
+    case 'verify-full': return { rejectUnauthorized: true, ca: readFileSync(config.DB_SSL_CA as string, 'utf8') }
+    default: return false
+  }
+}
+
+/** Where the database is, for logs and /api/info: the host only, never a password. */
+export function databaseHost (config: Config): string {
+  if (config.DATABASE_URL) {
+    try {
+      return new URL(config.DATABASE_URL).hostname || 'localhost'
+    } catch {
+      return 'unknown'
+    }
+  }
+  return config.DB_HOST ?? 'localhost'
+}

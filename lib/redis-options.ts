@@ -1,0 +1,33 @@
+import type { RedisOptions } from 'ioredis'
+import type { Config } from '../schemas/config.ts'
+
+/**
+ * ioredis options from the configuration. Commands fail at once while Redis is unreachable
+ * (no offline queue, bounded command time), and the client reconnects for ever in the
+ * background, so a Redis restart costs 503s on the cache route, never hung requests.
+ */
+export function redisOptions (config: Config): RedisOptions {
+  const url = config.REDIS_URL ? new URL(config.REDIS_URL) : undefined
+  const tls = config.REDIS_TLS || url?.protocol === 'rediss:'
+  return {
+    host: url?.hostname || config.REDIS_HOST || 'localhost',
+    port: url?.port ? Number(url.port) : config.REDIS_PORT,
+    username: url?.username ? decodeURIComponent(url.username) : undefined,
+    password: url?.password ? decodeURIComponent(url.password) : config.REDIS_PASSWORD,
+    db: url && url.pathname.length > 1 ? Number(url.pathname.slice(1)) : config.REDIS_DB,
+    // ElastiCache in-transit encryption: TLS with the system's CA bundle.
+    tls: tls ? {} : undefined,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    connectionName: config.SERVICE_NAME,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
+    connectTimeout: config.REDIS_COMMAND_TIMEOUT_MS * 2,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000)
+  }
+}
+
+export function redisHost (config: Config): string {
+  return redisOptions(config).host as string
+}

@@ -1,0 +1,12 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+
+/**
+ * Returns the request id (nginx's X-Request-Id when it sent one, else generated: see app.ts)
+ * on every answer, so a client's report can be found in the logs.
+ */
+export default fp(async function requestId (fastify: FastifyInstance) {
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+}, { name: 'request-id' })

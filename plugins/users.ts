@@ -1,0 +1,82 @@
+import fp from 'fastify-plugin'
+import createError from '@fastify/error'
+import type { FastifyInstance } from 'fastify'
+import type { User, UserList } from '../schemas/users.ts'
+
+export interface Users {
+  /** Creates a user; rejects with a 409 error when the username is taken. */
+  create (username: string): Promise<User>
+  /** Newest first, `limit` at most, after the user whose id is `cursor`. */
+  list (limit: number, cursor?: string): Promise<UserList>
+  findById (id: number): Promise<User | null>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    users: Users
+  }
+}
+
+export const UsernameTaken = createError('USERNAME_TAKEN', 'Username "%s" is already taken', 409)
+
+const UNIQUE_VIOLATION = '23505'
+
+interface UserRow { id: string, username: string, created_at: Date }
+
+function toUser (row: UserRow): User {
+  // id is bigint in SQL, returned by pg as a string; ids stay below 2^53 in practice.
+  return { id: Number(row.id), username: row.username, created_at: row.created_at.toISOString() }
+}
+
+/**
+ * The users table: all of its SQL is here, parameterised, and prepared once per connection
+ * (named statements). A failed INSERT is a single statement in autocommit, so it cannot leave
+ * a connection in an aborted transaction.
+ */
+export default fp(async function users (fastify: FastifyInstance) {
+  const { pg } = fastify
+
+  fastify.decorate('users', {
+    async create (username) {
+      try {
+        const { rows } = await pg.query<UserRow>({
+          name: 'users-create',
+          text: 'INSERT INTO users (username) VALUES ($1) RETURNING id, username, created_at',
+          values: [username]
+        })
+        return toUser(rows[0])
+      } catch (err) {
+        if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new UsernameTaken(username)
+        throw err
+      }
+    },
+
+    async list (limit, cursor) {
+      // One row more than asked tells whether there is a next page. Two statements, so each
+      // keeps its own plan: a backward scan of the primary key from the top or from the cursor.
+      const { rows } = cursor === undefined
+        ? await pg.query<UserRow>({
+          name: 'users-list-first',
+          text: 'SELECT id, username, created_at FROM users ORDER BY id DESC LIMIT $1',
+          values: [limit + 1]
+        })
+        : await pg.query<UserRow>({
+          name: 'users-list-after',
+          text: 'SELECT id, username, created_at FROM users WHERE id < $1 ORDER BY id DESC LIMIT $2',
+          values: [cursor, limit + 1]
+        })
+      const page = rows.slice(0, limit).map(toUser)
+      const more = rows.length > limit
+      return { users: page, count: page.length, next_cursor: more ? String(page[page.length - 1].id) : null }
+    },
+
+    async findById (id) {
+      const { rows } = await pg.query<UserRow>({
+        name: 'users-find',
+        text: 'SELECT id, username, created_at FROM users WHERE id = $1',
+        values: [id]
+      })
+      return rows.length ? toUser(rows[0]) : null
+    }
+  } satisfies Users)
+}, { name: 'users', dependencies: ['database'] })

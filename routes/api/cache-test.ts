@@ -1,0 +1,23 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { CounterSchema } from '../../schemas/service.ts'
+import { errorResponses } from '../../schemas/error.ts'
+
+// The key and expiry of the Flask service's counter.
+const COUNTER_KEY = 'cache_test_counter'
+const COUNTER_TTL_SECONDS = 3600
+
+const cacheTest: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/cache-test', {
+    schema: {
+      summary: 'Increment the shared counter (expires an hour after the last increment)',
+      tags: ['cache'],
+      response: { 200: CounterSchema, ...errorResponses }
+    }
+  }, async () => ({
+    message: 'Cache counter incremented',
+    counter: await fastify.cache.increment(COUNTER_KEY, COUNTER_TTL_SECONDS),
+    timestamp: new Date().toISOString()
+  }))
+}
+
+export default cacheTest

@@ -1,0 +1,39 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { HealthSchema, LiveSchema } from '../../schemas/health.ts'
+import { errorResponses } from '../../schemas/error.ts'
+
+const health: FastifyPluginAsyncTypebox = async (fastify) => {
+  // Readiness, for the load balancer: 503 takes this task out of rotation while a dependency
+  // is down. Not counted as a visit.
+  fastify.get('/', {
+    config: { visits: false },
+    schema: {
+      summary: 'Readiness: the database and Redis answer',
+      tags: ['health'],
+      response: { 200: HealthSchema, 503: HealthSchema, ...errorResponses }
+    }
+  }, async (_request, reply) => {
+    const checks = await fastify.health.check()
+    const healthy = Object.values(checks).every((state) => state === 'connected' || state === 'embedded')
+    return reply.code(healthy ? 200 : 503).send({
+      status: healthy ? 'healthy' : 'degraded',
+      service: fastify.config.SERVICE_NAME,
+      timestamp: new Date().toISOString(),
+      checks,
+      visits: { pending: fastify.visits.pending, dropped: fastify.visits.dropped }
+    })
+  })
+
+  // Liveness, for the container health check: the process serves. No dependency is checked,
+  // so a database outage does not get every task killed, and event-loop pressure does not either.
+  fastify.get('/live', {
+    config: { visits: false, pressureHandler: () => undefined },
+    schema: {
+      summary: 'Liveness: the process serves',
+      tags: ['health'],
+      response: { 200: LiveSchema, ...errorResponses }
+    }
+  }, async () => ({ status: 'alive' as const, uptime_seconds: Math.round(process.uptime()) }))
+}
+
+export default health

@@ -1,0 +1,29 @@
+import Fastify from 'fastify'
+import closeWithGrace from 'close-with-grace'
+import serviceApp, { loadConfig, serverOptions, type Config } from './app.ts'
+
+let config: Config
+try {
+  config = loadConfig(process.env)
+} catch (err) {
+  console.error((err as Error).message)
+  process.exit(1)
+}
+
+const app = Fastify(serverOptions(config))
+await app.register(serviceApp, { config })
+
+// SIGTERM/SIGINT: stop accepting, finish in-flight requests, flush visits, close pools, exit 0.
+// A second signal or the delay passing exits 1.
+closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger: app.log }, async ({ signal, err }) => {
+  if (err) app.log.error({ err }, 'closing after an uncaught error')
+  else app.log.info({ signal }, 'closing')
+  await app.close()
+})
+
+try {
+  await app.listen({ host: config.HOST, port: config.PORT })
+} catch (err) {
+  app.log.fatal({ err }, 'could not start')
+  process.exit(1)
+}
