@@ -1,3 +1,4 @@
+import fp from 'fastify-plugin'
 import Fastify from 'fastify'
 import closeWithGrace from 'close-with-grace'
 import serviceApp, { loadConfig, serverOptions, type Config } from './app.ts'
@@ -11,7 +12,8 @@ try {
 }
 
 const app = Fastify(serverOptions(config))
-await app.register(serviceApp, { config })
+// fastify-plugin: the app's decorators and hooks live on the root instance, as in tests.
+await app.register(fp(serviceApp), { config })
 
 // SIGTERM/SIGINT: stop accepting, finish in-flight requests, flush visits, close pools, exit 0.
 // A second signal or the delay passing exits 1.

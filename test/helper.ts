@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto'
+import { basename } from 'node:path'
+import fp from 'fastify-plugin'
+import Fastify, { type FastifyInstance } from 'fastify'
+import pg from 'pg'
+import tap from 'tap'
+import serviceApp, { loadConfig, serverOptions, type Config } from '../app.ts'
+import { testServers } from './setup/servers.ts'
+
+type Test = Pick<typeof tap, 'teardown'>
+
+// Each test file (one process) gets its own database and Redis key prefix, so files run in parallel.
+const runId = `${basename(process.argv[1] ?? 'test', '.ts').replace(/\W/g, '_').toLowerCase()}_${process.pid}_${randomBytes(3).toString('hex')}`
+
+let database: Promise<string> | undefined
+
+/** A database of this test file's own, on the run's PostgreSQL, dropped when the file ends. */
+export function testDatabaseUrl (): Promise<string> {
+  database ??= (async () => {
+    const admin = testServers().databaseUrl
+    const name = `t_${runId}`.slice(0, 63)
+    const client = new pg.Client({ connectionString: admin })
+    await client.connect()
+    await client.query(`CREATE DATABASE "${name}"`)
+    await client.end()
+    tap.teardown(async () => {
+      const dropper = new pg.Client({ connectionString: admin })
+      await dropper.connect()
+      await dropper.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+      await dropper.end()
+    })
+    const url = new URL(admin)
+    url.pathname = `/${name}`
+    return url.toString()
+  })()
+  return database
+}
+
+export const keyPrefix = `test:${runId}:`
+
+/** The configuration of a test app: this file's database and key prefix, quiet logs, plus `env`. */
+export async function testConfig (env: Record<string, string> = {}): Promise<Config> {
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: await testDatabaseUrl(),
+    REDIS_URL: testServers().redisUrl,
+    REDIS_KEY_PREFIX: keyPrefix,
+    ...env
+  })
+}
+
+/** The real app, built through app.ts exactly as server.ts builds it, closed when `t` ends. */
+export async function build (t: Test, env: Record<string, string> = {}, setup?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
+  const config = await testConfig(env)
+  const app = Fastify(serverOptions(config))
+  await app.register(fp(serviceApp), { config })
+  setup?.(app)
+  await app.ready()
+  t.teardown(() => app.close())
+  // Tests of one file share its database: each starts from empty tables.
+  await app.pg.query('TRUNCATE users, visits, visit_totals RESTART IDENTITY')
+  return app
+}
+
+/** A pg client on this file's database, for checking what the service wrote. */
+export async function query<T extends pg.QueryResultRow = Record<string, unknown>> (text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: await testDatabaseUrl() })
+  await client.connect()
+  try {
+    return (await client.query<T>(text, values)).rows
+  } finally {
+    await client.end()
+  }
+}

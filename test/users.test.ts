@@ -1,0 +1,147 @@
+import t from 'tap'
+import { build } from './helper.ts'
+
+function json (body: unknown) {
+  return { headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) }
+}
+
+function createUser (app: Awaited<ReturnType<typeof build>>, username: unknown) {
+  return app.inject({ method: 'POST', url: '/api/users', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ username }) })
+}
+
+t.test('POST /api/users creates a user: 201 with message and the user', async (t) => {
+  const app = await build(t)
+  const res = await createUser(app, 'alice')
+  t.equal(res.statusCode, 201)
+  const body = res.json()
+  t.type(body.message, 'string')
+  t.same(Object.keys(body.user).sort(), ['created_at', 'id', 'username'])
+  t.equal(body.user.username, 'alice')
+  t.type(body.user.id, 'number')
+  t.equal(new Date(body.user.created_at).toISOString(), body.user.created_at)
+
+  const one = await app.inject({ method: 'GET', url: `/api/users/${body.user.id}` })
+  t.equal(one.statusCode, 200)
+  t.same(one.json(), body.user)
+})
+
+t.test('duplicate username answers 409 and leaves the pool healthy', async (t) => {
+  const app = await build(t)
+  t.equal((await createUser(app, 'bob')).statusCode, 201)
+  for (let i = 0; i < 15; i++) {
+    // More duplicates than the pool has connections: a poisoned connection would show.
+    const dup = await createUser(app, 'bob')
+    t.equal(dup.statusCode, 409)
+    t.same(Object.keys(dup.json()).sort(), ['error', 'message', 'statusCode'])
+    t.notMatch(dup.body, /duplicate key|violates|constraint|23505/i, 'no database text')
+  }
+  const after = await createUser(app, 'bob-2')
+  t.equal(after.statusCode, 201, 'the next create succeeds')
+  const list = await app.inject({ method: 'GET', url: '/api/users' })
+  t.equal(list.statusCode, 200)
+  t.equal(list.json().count, 2)
+})
+
+t.test('50 clients creating the same name at once: exactly one 201, the rest 409', async (t) => {
+  const app = await build(t)
+  const answers = await Promise.all(Array.from({ length: 50 }, () => createUser(app, 'race')))
+  const codes = answers.map((r) => r.statusCode)
+  t.equal(codes.filter((c) => c === 201).length, 1)
+  t.equal(codes.filter((c) => c === 409).length, 49)
+})
+
+t.test('invalid usernames answer 400 naming the field, and nothing is created', async (t) => {
+  const app = await build(t)
+  const cases: Array<[string, unknown]> = [
+    ['missing', undefined],
+    ['empty', ''],
+    ['number', 42],
+    ['null', null],
+    ['object', { a: 1 }],
+    ['array', ['x']],
+    ['101 characters', 'x'.repeat(101)],
+    ['spaces', 'two words'],
+    ['control character', 'a\u0000b'],
+    ['markup', '<script>']
+  ]
+  for (const [name, username] of cases) {
+    const res = await app.inject({ method: 'POST', url: '/api/users', ...json(username === undefined ? {} : { username }) })
+    t.equal(res.statusCode, 400, name)
+    const body = res.json()
+    t.equal(body.statusCode, 400, name)
+    t.equal(body.error, 'Bad Request', name)
+    t.match(body.message, /username/, `${name}: the message names the field`)
+  }
+  t.equal((await createUser(app, 'x'.repeat(100))).statusCode, 201, '100 characters is allowed')
+  t.equal((await createUser(app, 'Zoë_ü.2-b')).statusCode, 201, 'letters of any script, digits, _ . -')
+  t.equal((await app.inject({ method: 'GET', url: '/api/users' })).json().count, 2)
+})
+
+t.test('bodies that are not a JSON object answer 4xx in the error shape', async (t) => {
+  const app = await build(t)
+  const cases: Array<[string, Record<string, string>, string, number]> = [
+    ['malformed JSON', { 'content-type': 'application/json' }, '{"username": ', 400],
+    ['JSON array', { 'content-type': 'application/json' }, '[{"username":"a"}]', 400],
+    ['JSON string', { 'content-type': 'application/json' }, '"alice"', 400],
+    ['empty body', { 'content-type': 'application/json' }, '', 400],
+    ['__proto__ key', { 'content-type': 'application/json' }, '{"username":"p","__proto__":{"admin":true}}', 400],
+    ['form body', { 'content-type': 'application/x-www-form-urlencoded' }, 'username=alice', 415],
+    ['unknown content type', { 'content-type': 'text/plain' }, 'alice', 415]
+  ]
+  for (const [name, headers, payload, status] of cases) {
+    const res = await app.inject({ method: 'POST', url: '/api/users', headers, payload })
+    t.equal(res.statusCode, status, name)
+    t.same(Object.keys(res.json()).sort(), ['error', 'message', 'statusCode'], name)
+  }
+  const big = await app.inject({ method: 'POST', url: '/api/users', ...json({ username: 'x'.repeat(2 * 1024 * 1024) }) })
+  t.equal(big.statusCode, 413, 'a 2 MB body')
+  t.equal(big.json().statusCode, 413)
+  t.equal((await createUser(app, 'after-bad-input')).statusCode, 201, 'the service still creates users')
+})
+
+t.test('GET /api/users lists newest first, 10 by default, with limit and a cursor', async (t) => {
+  const app = await build(t)
+  const ids: number[] = []
+  for (let i = 0; i < 25; i++) ids.push((await createUser(app, `user${i}`)).json().user.id)
+
+  const first = await app.inject({ method: 'GET', url: '/api/users' })
+  t.equal(first.statusCode, 200)
+  const page1 = first.json()
+  t.equal(page1.count, 10)
+  t.same(page1.users.map((u: { username: string }) => u.username), Array.from({ length: 10 }, (_, i) => `user${24 - i}`))
+  t.type(page1.next_cursor, 'string')
+
+  const seen = [...page1.users]
+  let cursor = page1.next_cursor
+  while (cursor) {
+    const res = await app.inject({ method: 'GET', url: '/api/users', query: { limit: '7', cursor } })
+    t.equal(res.statusCode, 200)
+    const page = res.json()
+    t.ok(page.count <= 7)
+    seen.push(...page.users)
+    cursor = page.next_cursor
+  }
+  t.same(seen.map((u) => u.id), [...ids].reverse(), 'the pages together hold every user once, newest first')
+
+  const all = await app.inject({ method: 'GET', url: '/api/users?limit=100' })
+  t.equal(all.json().count, 25)
+  t.equal(all.json().next_cursor, null)
+})
+
+t.test('bad limit, cursor or id answers 400; an absent user 404', async (t) => {
+  const app = await build(t)
+  for (const query of ['limit=0', 'limit=101', 'limit=abc', 'limit=1.5', 'cursor=abc', 'cursor=-1', 'cursor=0', 'cursor=99999999999999999999']) {
+    const res = await app.inject({ method: 'GET', url: `/api/users?${query}` })
+    t.equal(res.statusCode, 400, query)
+    t.equal(res.json().error, 'Bad Request', query)
+  }
+  for (const id of ['abc', '0', '-3', '1.5', '99999999999999999999']) {
+    const res = await app.inject({ method: 'GET', url: `/api/users/${id}` })
+    t.equal(res.statusCode, 400, `id ${id}`)
+  }
+  const extra = await app.inject({ method: 'GET', url: '/api/users?limit=2&_=1700000000' })
+  t.equal(extra.statusCode, 200, 'an unknown query parameter (a cache buster) is ignored')
+  const missing = await app.inject({ method: 'GET', url: '/api/users/123456' })
+  t.equal(missing.statusCode, 404)
+  t.same(missing.json(), { statusCode: 404, error: 'Not Found', message: 'User 123456 not found' })
+})
