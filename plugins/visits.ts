@@ -16,7 +16,7 @@ declare module 'fastify' {
 export interface Visits {
   /** Totals written so far, all instances together; costs the same at any table size. */
   totals (): Promise<VisitTotals>
-  /** Writes what is buffered now; resolves when written or when the write failed. */
+  /** Writes everything buffered now; resolves when written or when a write failed. */
   flush (): Promise<void>
   readonly pending: number
   readonly dropped: number
@@ -99,6 +99,14 @@ export default fp(async function visits (fastify: FastifyInstance) {
     return flushing
   }
 
+  /** Everything buffered now, written; stops early when the database refuses. */
+  async function drain (): Promise<void> {
+    while (buffer.length > 0 || flushing) {
+      await flush()
+      if (failing) return
+    }
+  }
+
   const timer = setInterval(flush, config.VISITS_FLUSH_INTERVAL_MS)
   timer.unref()
 
@@ -118,7 +126,7 @@ export default fp(async function visits (fastify: FastifyInstance) {
       const endpoints = rows.map((row) => ({ method: row.method, route: row.route, visits: Number(row.total) }))
       return { total_visits: endpoints.reduce((sum, e) => sum + e.visits, 0), endpoints }
     },
-    flush,
+    flush: drain,
     get pending () { return buffer.length + inFlight },
     get dropped () { return dropped }
   } satisfies Visits)
@@ -128,9 +136,11 @@ export default fp(async function visits (fastify: FastifyInstance) {
   fastify.addHook('onClose', async () => {
     clearInterval(timer)
     const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS / 2
-    while ((buffer.length > 0 || flushing) && Date.now() < deadline) {
-      await flush()
-      if (failing) await setTimeout(250)
+    await drain()
+    // drain() leaves visits behind only when the database refused them: retry until the deadline.
+    while (buffer.length > 0 && Date.now() < deadline) {
+      await setTimeout(250)
+      await drain()
     }
     if (buffer.length > 0) log.error({ lost: buffer.length }, 'visits could not be written before shutdown')
   })

@@ -1,0 +1,30 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { build } from './helper.ts'
+
+t.test('a saturated event loop answers 503 with Retry-After, and recovers when the load ends', async (t) => {
+  const app = await build(t, { MAX_EVENT_LOOP_DELAY_MS: '200' })
+  t.equal((await app.inject({ method: 'GET', url: '/' })).statusCode, 200)
+
+  // Saturate the loop as sustained CPU-bound work would: 400 ms blocks with barely a breath
+  // between them, across several of under-pressure's 250 ms samples.
+  for (let i = 0; i < 6; i++) {
+    const until = Date.now() + 400
+    while (Date.now() < until) { /* busy */ }
+    await sleep(1)
+  }
+
+  const res = await app.inject({ method: 'GET', url: '/' })
+  t.equal(res.statusCode, 503)
+  t.ok(Number(res.headers['retry-after']) > 0, 'Retry-After is set')
+  t.match(res.json(), { statusCode: 503, error: 'Service Unavailable' })
+  t.equal((await app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200, 'liveness is not failed by pressure')
+
+  const deadline = Date.now() + 3_000
+  let after
+  do {
+    await sleep(100)
+    after = await app.inject({ method: 'GET', url: '/' })
+  } while (after.statusCode !== 200 && Date.now() < deadline)
+  t.equal(after.statusCode, 200, 'serving again once the loop is free')
+})

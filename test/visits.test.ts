@@ -1,0 +1,89 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { build, query, testDatabaseUrl } from './helper.ts'
+import { TcpProxy } from './tcp-proxy.ts'
+
+async function totalVisits (app: Awaited<ReturnType<typeof build>>): Promise<number> {
+  const res = await app.inject({ method: 'GET', url: '/api/stats' })
+  t.equal(res.statusCode, 200)
+  return res.json().total_visits
+}
+
+t.test('after a burst of N tracked requests, total_visits rises by exactly N within one second', async (t) => {
+  const app = await build(t)
+  const before = await totalVisits(app) // this request is tracked too: one more visit
+  const N = 500
+  const answers = await Promise.all(Array.from({ length: N }, (_, i) =>
+    app.inject({ method: 'GET', url: i % 2 ? '/' : '/api/info' })))
+  t.ok(answers.every((r) => r.statusCode === 200))
+  await sleep(1_000)
+  const after = await totalVisits(app)
+  t.equal(after - before, N + 1, `${N} requests and the first stats read`)
+
+  const stats = (await app.inject({ method: 'GET', url: '/api/stats' })).json()
+  t.same(Object.keys(stats).sort(), ['dropped_visits', 'endpoints', 'pending_visits', 'timestamp', 'total_visits'])
+  t.match(stats.endpoints, [{ method: 'GET', route: '/', visits: 250 }, { method: 'GET', route: '/api/info', visits: 250 }].concat())
+})
+
+t.test('each visit is stored with route, method, status, client IP and time; probes and unknown paths are not', async (t) => {
+  const app = await build(t)
+  await app.inject({ method: 'GET', url: '/health' })
+  await app.inject({ method: 'GET', url: '/health/live' })
+  await app.inject({ method: 'GET', url: '/docs/json' })
+  await app.inject({ method: 'GET', url: '/no-such-route' })
+  await app.inject({ method: 'POST', url: '/api/users', payload: { username: 42 } })
+  await app.inject({ method: 'GET', url: '/api/users/7', remoteAddress: '203.0.113.9' })
+  await sleep(20) // onResponse runs just after inject resolves
+  await app.visits.flush()
+  const rows = await query('SELECT method, route, status_code, client_ip, visited_at FROM visits ORDER BY id')
+  t.equal(rows.length, 2)
+  t.match(rows[0], { method: 'POST', route: '/api/users', status_code: 400, client_ip: '127.0.0.1' })
+  t.match(rows[1], { method: 'GET', route: '/api/users/:id', status_code: 404, client_ip: '203.0.113.9' })
+  t.ok(Date.now() - (rows[1].visited_at as Date).getTime() < 10_000)
+})
+
+t.test('the client IP comes from X-Forwarded-For only when a trusted proxy sent it', async (t) => {
+  const app = await build(t, { TRUST_PROXY: '10.0.0.0/8' })
+  await app.inject({ method: 'GET', url: '/', remoteAddress: '10.1.2.3', headers: { 'x-forwarded-for': '198.51.100.7' } })
+  await app.inject({ method: 'GET', url: '/', remoteAddress: '203.0.113.50', headers: { 'x-forwarded-for': '198.51.100.8' } })
+  await app.inject({ method: 'GET', url: '/', remoteAddress: '10.1.2.3', headers: { 'x-forwarded-for': '6.6.6.6, 198.51.100.9' } })
+  await sleep(20)
+  await app.visits.flush()
+  const ips = (await query<{ client_ip: string }>('SELECT client_ip FROM visits ORDER BY id')).map((r) => r.client_ip)
+  t.same(ips, ['198.51.100.7', '203.0.113.50', '198.51.100.9'], 'trusted hop believed; untrusted peer and spoofed hops ignored')
+})
+
+t.test('closing the app flushes the buffer: no visit that got a response is lost', async (t) => {
+  const app = await build(t, { VISITS_FLUSH_INTERVAL_MS: '250', VISITS_BATCH_SIZE: '10000' })
+  const N = 300
+  await Promise.all(Array.from({ length: N }, () => app.inject({ method: 'GET', url: '/' })))
+  t.ok(app.visits.pending > 0, 'visits are still buffered')
+  await app.close()
+  const [{ total }] = await query<{ total: string }>('SELECT sum(total) AS total FROM visit_totals')
+  t.equal(Number(total), N)
+  const [{ count }] = await query<{ count: string }>('SELECT count(*) AS count FROM visits')
+  t.equal(Number(count), N, 'rows and totals agree')
+})
+
+t.test('database down: visits wait in a bounded buffer, overflow is counted, the rest is written on recovery', async (t) => {
+  const proxy = TcpProxy.forUrl(await testDatabaseUrl())
+  await proxy.start()
+  t.teardown(() => proxy.stop())
+  const app = await build(t, { DATABASE_URL: proxy.url(await testDatabaseUrl()), VISITS_BUFFER_MAX: '100' })
+  await query('TRUNCATE users, visits, visit_totals RESTART IDENTITY')
+
+  await proxy.stop()
+  await Promise.all(Array.from({ length: 130 }, () => app.inject({ method: 'GET', url: '/' })))
+  await sleep(300)
+  t.equal(app.visits.pending, 100, 'the buffer holds its bound')
+  t.equal(app.visits.dropped, 30, 'what did not fit is counted')
+  const health = (await app.inject({ method: 'GET', url: '/health' })).json()
+  t.same(health.visits, { pending: 100, dropped: 30 })
+
+  await proxy.start()
+  const deadline = Date.now() + 5_000
+  while (app.visits.pending > 0 && Date.now() < deadline) await sleep(100)
+  const stats = (await app.inject({ method: 'GET', url: '/api/stats' })).json()
+  t.equal(stats.total_visits, 100, 'every buffered visit written after recovery')
+  t.equal(stats.dropped_visits, 30)
+})
