@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
-const port = (fallback: number) => Type.Integer({ minimum: 1, maximum: 65535, default: fallback })
+const port = (fallback: number, minimum = 1) => Type.Integer({ minimum, maximum: 65535, default: fallback })
 const millis = (fallback: number) => Type.Integer({ minimum: 1, maximum: 600_000, default: fallback })
 const flag = (fallback: boolean) => Type.Boolean({ default: fallback })
 
@@ -11,7 +11,7 @@ export const ConfigSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
   SERVICE_NAME: Type.String({ minLength: 1, default: 'ecs-microservice' }),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
-  PORT: port(3000),
+  PORT: port(3000, 0), // 0: any free port (tests)
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
   // Comma-separated addresses or CIDRs whose X-Forwarded-For is believed (proxy-addr syntax,
   // including the names loopback, linklocal, uniquelocal). Default: nginx in the same task or VPC.
