@@ -1,0 +1,154 @@
+// The project's nginx configuration, rendered as the image renders it and run with Debian's
+// nginx binary in front of the real service on loopback. Run by .ci/checks/nginx.sh:
+//   npx tap --disable-coverage deploy/nginx/nginx.test.ts   (needs nginx, TEST_DATABASE_URL, TEST_REDIS_URL)
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, openSync, readFileSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { promisify } from 'node:util'
+import t from 'tap'
+import { keyPrefix, query, testDatabaseUrl } from '../../test/helper.ts'
+import { testServers } from '../../test/setup/servers.ts'
+
+const root = join(import.meta.dirname, '..', '..')
+
+async function freePort (): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1')
+  await new Promise((resolve) => server.once('listening', resolve))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+async function waitFor (url: string): Promise<void> {
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return
+    } catch {}
+    await sleep(100)
+  }
+  throw new Error(`${url} did not answer`)
+}
+
+const appPort = await freePort()
+const nginxPort = await freePort()
+let appLog = ''
+
+function startApp (): ChildProcess {
+  const child = spawn(process.execPath, [join(root, 'server.ts')], {
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: String(appPort), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: keyPrefix },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  child.stdout?.on('data', (chunk) => { appLog += chunk })
+  return child
+}
+
+process.env.DATABASE_URL = await testDatabaseUrl()
+const app = startApp()
+t.teardown(() => { app.kill('SIGTERM') })
+
+const dir = mkdtempSync(join(tmpdir(), 'nginx-'))
+await promisify(execFile)(join(import.meta.dirname, 'render.sh'), [dir], {
+  env: { ...process.env, APP_UPSTREAM: `127.0.0.1:${appPort}`, NGINX_PORT: String(nginxPort), NGINX_RATE_LIMIT: '50r/s', NGINX_RATE_BURST: '100' }
+})
+// nginx opens /dev/stdout itself for its access log: give it a file (a pipe from spawn is a socket).
+const accessLogFile = join(dir, 'access.log')
+const nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr', '-g', 'daemon off;'], { stdio: ['ignore', openSync(accessLogFile, 'w'), 'inherit'] })
+const accessLog = () => readFileSync(accessLogFile, 'utf8')
+t.teardown(() => { nginx.kill('SIGQUIT') })
+
+const base = `http://127.0.0.1:${nginxPort}`
+await waitFor(`${base}/nginx-health`)
+await waitFor(`http://127.0.0.1:${appPort}/health`)
+
+const SECURITY_HEADERS = ['x-content-type-options', 'x-frame-options', 'referrer-policy', 'strict-transport-security', 'content-security-policy']
+
+function checkSecurityHeaders (tt: typeof t, res: Response, label: string) {
+  for (const name of SECURITY_HEADERS) {
+    const value = res.headers.get(name)
+    tt.ok(value, `${label}: ${name}`)
+    tt.notMatch(value ?? '', /, /, `${label}: ${name} appears once`)
+  }
+  tt.equal(res.headers.get('x-content-type-options'), 'nosniff')
+  tt.equal(res.headers.get('x-frame-options'), 'DENY')
+  tt.match(res.headers.get('content-security-policy'), /default-src 'none'/)
+}
+
+t.test('proxies the API, and answers /nginx-health itself', async (t) => {
+  const res = await fetch(`${base}/`)
+  t.equal(res.status, 200)
+  t.match(await res.json(), { service: 'ecs-microservice' })
+  const health = await fetch(`${base}/nginx-health`)
+  t.equal(health.status, 200)
+  t.equal((await health.text()).trim(), 'healthy')
+  const create = await fetch(`${base}/api/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'via-nginx' }) })
+  t.equal(create.status, 201)
+})
+
+t.test('security headers on a 200 and a 404, no version in Server', async (t) => {
+  const ok = await fetch(`${base}/`)
+  checkSecurityHeaders(t, ok, '200')
+  t.equal(ok.headers.get('server'), 'nginx')
+  const missing = await fetch(`${base}/no/such/route`)
+  t.equal(missing.status, 404)
+  t.match(await missing.json(), { statusCode: 404, error: 'Not Found' })
+  checkSecurityHeaders(t, missing, '404')
+  t.equal(missing.headers.get('server'), 'nginx')
+})
+
+t.test('the request id reaches the app and comes back to the client', async (t) => {
+  const res = await fetch(`${base}/api/info`)
+  const id = res.headers.get('x-request-id') ?? ''
+  t.match(id, /^[0-9a-f]{32}$/, 'nginx $request_id')
+  await sleep(200)
+  t.match(appLog, `"reqId":"${id}"`, 'the app logged the same id')
+  t.match(accessLog(), `"request_id":"${id}"`, 'nginx logged it in its JSON access log')
+  t.match(accessLog(), /"upstream_time":"[0-9.]+"/, 'with the upstream time')
+})
+
+t.test('the client IP is not taken from an untrusted X-Forwarded-For', async (t) => {
+  await query('DELETE FROM visits')
+  await fetch(`${base}/api/stats`, { headers: { 'x-forwarded-for': '203.0.113.66' } })
+  await sleep(500)
+  const rows = await query<{ client_ip: string }>("SELECT client_ip FROM visits WHERE route = '/api/stats'")
+  t.same(rows.map((r) => r.client_ip), ['127.0.0.1'])
+})
+
+t.test('JSON answers are gzipped', async (t) => {
+  const res = await fetch(`${base}/docs/json`, { headers: { 'accept-encoding': 'gzip' } })
+  t.equal(res.status, 200)
+  t.equal(res.headers.get('content-encoding'), 'gzip')
+  t.match(await res.json(), { openapi: String })
+})
+
+t.test('a body over 1 MiB is refused by nginx with 413 JSON', async (t) => {
+  const res = await fetch(`${base}/api/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'x'.repeat(2 * 1024 * 1024) }) })
+  t.equal(res.status, 413)
+  t.match(res.headers.get('content-type'), /application\/json/)
+  t.match(await res.json(), { statusCode: 413 })
+  checkSecurityHeaders(t, res, '413')
+})
+
+t.test('a burst from one client is limited with 429 JSON, after a generous burst', async (t) => {
+  await sleep(2_000) // let the bucket refill after the tests above
+  const answers = await Promise.all(Array.from({ length: 300 }, () => fetch(`${base}/health/live`).then(async (r) => ({ status: r.status, body: await r.text() }))))
+  const limited = answers.filter((a) => a.status === 429)
+  const served = answers.filter((a) => a.status === 200)
+  t.ok(served.length >= 100, `${served.length} served: the burst allowance holds`)
+  t.ok(limited.length > 0, `${limited.length} limited`)
+  t.match(JSON.parse(limited[0].body), { statusCode: 429, error: 'Too Many Requests' })
+  await sleep(2_000)
+})
+
+t.test('the app down: 502 JSON with the security headers', async (t) => {
+  app.kill('SIGTERM')
+  await new Promise((resolve) => app.once('exit', resolve))
+  const res = await fetch(`${base}/api/info`)
+  t.equal(res.status, 502)
+  t.match(res.headers.get('content-type'), /application\/json/)
+  t.match(await res.json(), { statusCode: 502, error: 'Bad Gateway' })
+  checkSecurityHeaders(t, res, '502')
+})
