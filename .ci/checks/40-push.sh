@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# npm run push against a local registry (Debian's docker-registry on 127.0.0.1), and --dry-run.
+set -euo pipefail
+fail() { echo "push check FAILED: $*" >&2; exit 1; }
+
+dry=$(AWS_REGION=eu-west-1 AWS_ACCOUNT_ID=123456789012 npm run -s push -- --dry-run --version 9.9.9)
+echo "$dry"
+grep -q 'aws ecr get-login-password --region eu-west-1 | docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com' <<<"$dry" || fail "dry run: no ECR login"
+grep -q 'docker push 123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecs-microservices/app:' <<<"$dry" || fail "dry run: no app push"
+grep -q 'docker push 123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecs-microservices/nginx:9.9.9' <<<"$dry" || fail "dry run: no nginx push"
+if AWS_REGION= AWS_DEFAULT_REGION= npm run -s push -- --dry-run 2>/tmp/push-err; then fail "no region accepted"; fi
+grep -q AWS_REGION /tmp/push-err || fail "missing region not named"
+
+if [ -z "${ENGINE:-}" ]; then echo "!!!!! NO CONTAINER ENGINE: push to a local registry SKIPPED !!!!!"; exit 0; fi
+command -v docker-registry >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null; }
+port=15099 dir=$(mktemp -d)
+cat > "$dir/config.yml" <<YAML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+http:
+  addr: 127.0.0.1:$port
+YAML
+docker-registry serve "$dir/config.yml" > "$dir/registry.log" 2>&1 &
+registry_pid=$!
+trap 'kill $registry_pid 2>/dev/null; rm -rf "$dir"' EXIT
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+
+out=$(npm run -s push -- --registry "127.0.0.1:$port" --version ci-check)
+echo "$out"
+tag=$(git rev-parse --short HEAD); [ -z "$(git status --porcelain)" ] || tag="$tag-dirty"
+for repo in ecs-microservices/app ecs-microservices/nginx; do
+  tags=$(curl -s "http://127.0.0.1:$port/v2/$repo/tags/list")
+  echo "$repo: $tags"
+  grep -q "\"$tag\"" <<<"$tags" || fail "$repo has no tag $tag"
+  grep -q '"ci-check"' <<<"$tags" || fail "$repo has no tag ci-check"
+  grep -qE "pushed 127.0.0.1:$port/$repo:$tag +127.0.0.1:$port/$repo@sha256:[0-9a-f]{64}" <<<"$out" || fail "no digest printed for $repo"
+done
+grep -q "^APP_IMAGE=127.0.0.1:$port/ecs-microservices/app@sha256:" deploy/ecs/images.env || fail "images.env"
+
+# the ECS render step takes those URIs
+AWS_REGION=eu-west-1 EXECUTION_ROLE_ARN=arn:aws:iam::1:role/exec TASK_ROLE_ARN=arn:aws:iam::1:role/task \
+  DB_HOST=db.example DB_NAME=app DB_USER=app DB_PASSWORD_SECRET_ARN=arn:aws:secretsmanager:eu-west-1:1:secret:db \
+  REDIS_HOST=cache.example REDIS_AUTH_SECRET_ARN=arn:aws:ssm:eu-west-1:1:parameter/redis LOG_GROUP=/ecs/ecs-microservice \
+  ALB_SUBNET_CIDR=10.0.0.0/16 deploy/ecs/render.sh "$dir/task.json"
+node -e '
+  const td = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"))
+  const [app, nginx] = td.containerDefinitions
+  const ok = td.networkMode === "awsvpc" && app.image.includes("@sha256:") && nginx.image.includes("@sha256:") &&
+    app.healthCheck.command.join(" ").includes("healthcheck") && nginx.dependsOn[0].condition === "HEALTHY" &&
+    app.linuxParameters.initProcessEnabled && app.secrets.length === 2
+  if (!ok) { console.error("task definition is not as expected"); process.exit(1) }
+  console.log("task definition rendered with", app.image, "and", nginx.image)
+' "$dir/task.json"
+rm -f deploy/ecs/images.env

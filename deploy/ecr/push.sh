@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# npm run push -- [--dry-run] [--registry HOST[:PORT]] [--version VERSION]
+#
+# Builds the app image (Dockerfile) and the nginx image (deploy/nginx) for linux/amd64, tags
+# each with the git commit (short SHA, "-dirty" when the tree has uncommitted changes) and, if
+# given, VERSION; logs in to Amazon ECR and pushes both; prints each pushed image's digest and
+# writes the image URIs to deploy/ecs/images.env for deploy/ecs/render.sh.
+#
+# Environment: AWS_REGION (or AWS_DEFAULT_REGION); AWS_ACCOUNT_ID (else from
+# `aws sts get-caller-identity`); APP_REPOSITORY (ecs-microservices/app);
+# NGINX_REPOSITORY (ecs-microservices/nginx).
+#   --dry-run        print every command instead of running it
+#   --registry HOST  push to another registry instead of ECR (no ECR login): how CI tests this
+#   --version V      also tag the images V (e.g. 1.4.0)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+die() { printf 'push: %s\n' "$*" >&2; exit 1; }
+dry_run=
+registry=
+version=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --dry-run) dry_run=1 ;;
+    --registry) registry=${2:?--registry needs HOST[:PORT]}; shift ;;
+    --registry=*) registry=${1#*=} ;;
+    --version) version=${2:?--version needs a value}; shift ;;
+    --version=*) version=${1#*=} ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $1 (see --help)" ;;
+  esac
+  shift
+done
+[ -z "$version" ] || [[ $version =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || die "not a valid image tag: $version"
+
+app_repository=${APP_REPOSITORY:-ecs-microservices/app}
+nginx_repository=${NGINX_REPOSITORY:-ecs-microservices/nginx}
+
+run() { # prints the command; runs it unless --dry-run
+  printf '+ %s\n' "$*"
+  [ -n "$dry_run" ] || "$@"
+}
+
+# ---- everything that can be missing is checked before anything is built ----
+command -v git >/dev/null || die "git is required (the image tag is the commit)"
+if [ -z "$dry_run" ]; then
+  command -v docker >/dev/null || die "docker is not installed: https://docs.docker.com/get-docker/"
+  docker info >/dev/null 2>&1 || die "docker is installed but its engine does not answer (is the daemon running?)"
+fi
+
+if [ -z "$registry" ]; then
+  region=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}
+  [ -n "$region" ] || die "AWS_REGION is not set (the region of the ECR repositories)"
+  account=${AWS_ACCOUNT_ID:-}
+  if [ -z "$dry_run" ]; then
+    command -v aws >/dev/null || die "the AWS CLI (aws) is not installed: https://aws.amazon.com/cli/"
+    if [ -z "$account" ]; then
+      account=$(aws sts get-caller-identity --query Account --output text 2>/dev/null) \
+        || die "no AWS credentials: aws sts get-caller-identity failed (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or AWS_ACCOUNT_ID)"
+    fi
+  fi
+  account=${account:-<aws-account-id>}
+  registry="$account.dkr.ecr.$region.amazonaws.com"
+fi
+
+tag=$(git rev-parse --short HEAD) || die "not a git checkout"
+[ -z "$(git status --porcelain)" ] || tag="$tag-dirty"
+
+app_image="$registry/$app_repository"
+nginx_image="$registry/$nginx_repository"
+tags=("$tag")
+[ -z "$version" ] || tags+=("$version")
+
+# ---- build ----
+app_tags=(); nginx_tags=()
+for t in "${tags[@]}"; do app_tags+=(-t "$app_image:$t"); nginx_tags+=(-t "$nginx_image:$t"); done
+run docker build --platform linux/amd64 --network host "${app_tags[@]}" .
+run docker build --platform linux/amd64 --network host "${nginx_tags[@]}" deploy/nginx
+
+# ---- log in (ECR only) ----
+if [ -z "${registry##*.amazonaws.com}" ]; then
+  printf '+ aws ecr get-login-password --region %s | docker login --username AWS --password-stdin %s\n' "$region" "$registry"
+  if [ -z "$dry_run" ]; then
+    aws ecr get-login-password --region "$region" | docker login --username AWS --password-stdin "$registry" \
+      || die "ECR login failed for $registry"
+  fi
+fi
+
+# ---- push, and report each digest ----
+push() { # image:tag -> prints image@digest
+  local ref=$1 out digest
+  if [ -n "$dry_run" ]; then printf '+ docker push %s\n' "$ref"; return; fi
+  printf '+ docker push %s\n' "$ref"
+  out=$(docker push "$ref") || die "push of $ref failed"
+  digest=$(sed -nE 's/.*digest: (sha256:[0-9a-f]{64}).*/\1/p' <<<"$out" | tail -1)
+  [ -n "$digest" ] || die "no digest in the output of docker push $ref"
+  printf 'pushed %s  %s@%s\n' "$ref" "${ref%:*}" "$digest"
+  printf '%s@%s' "${ref%:*}" "$digest" > "$tmp/$(basename "${ref%:*}")"
+}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+for t in "${tags[@]}"; do
+  push "$app_image:$t"
+  push "$nginx_image:$t"
+done
+
+if [ -z "$dry_run" ]; then
+  {
+    echo "# written by npm run push: the images deploy/ecs/render.sh puts in the task definition"
+    echo "APP_IMAGE=$(cat "$tmp/$(basename "$app_image")")"
+    echo "NGINX_IMAGE=$(cat "$tmp/$(basename "$nginx_image")")"
+  } > deploy/ecs/images.env
+  echo "image URIs written to deploy/ecs/images.env"
+fi
