@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Redis } from 'ioredis'
-import { build, keyPrefix } from './helper.ts'
+import { build, keyPrefix, until200 } from './helper.ts'
 import { testServers } from './setup/servers.ts'
 import { TcpProxy } from './tcp-proxy.ts'
 
@@ -52,12 +52,7 @@ t.test('Redis down: cache-test answers 503 promptly, the rest serves, and it rec
   t.match(health.json(), { status: 'degraded', checks: { database: 'connected', redis: 'disconnected' } })
 
   await proxy.start()
-  const deadline = Date.now() + 5_000
-  let res
-  do {
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    res = await app.inject({ method: 'GET', url: '/api/cache-test' })
-  } while (res.statusCode !== 200 && Date.now() < deadline)
+  const res = await until200(app, '/api/cache-test')
   t.equal(res.statusCode, 200, 'serving again within 5 s')
   t.ok(res.json().counter >= 2, 'the counter continues')
   t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, testDatabaseUrl } from './helper.ts'
+import { build, testDatabaseUrl, until200 } from './helper.ts'
 import { testServers } from './setup/servers.ts'
 import { TcpProxy } from './tcp-proxy.ts'
 
@@ -54,12 +54,7 @@ t.test('PostgreSQL absent at start, then up: migrations run and the service turn
 
   proxy.port = port
   await proxy.start()
-  const deadline = Date.now() + 15_000
-  let res
-  do {
-    await new Promise((resolve) => setTimeout(resolve, 200))
-    res = await app.inject({ method: 'GET', url: '/health' })
-  } while (res.statusCode !== 200 && Date.now() < deadline)
+  const res = await until200(app, '/health', 15_000)
   t.equal(res.statusCode, 200, 'healthy once PostgreSQL is reachable')
   t.equal((await app.inject({ method: 'POST', url: '/api/users', payload: { username: 'late' } })).statusCode, 201)
 })

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { build } from './helper.ts'
+import { build, until200 } from './helper.ts'
 
 t.test('a saturated event loop answers 503 with Retry-After, and recovers when the load ends', async (t) => {
   const app = await build(t, { MAX_EVENT_LOOP_DELAY_MS: '500' })
-  t.equal(await untilServing(app), 200, 'serving once start-up work is done')
+  t.equal((await until200(app, '/')).statusCode, 200, 'serving once start-up work is done')
 
   // Saturate the loop as sustained CPU-bound work would: 1 s blocks with barely a breath
   // between them, across several of under-pressure's 250 ms samples.
@@ -20,15 +20,5 @@ t.test('a saturated event loop answers 503 with Retry-After, and recovers when t
   t.match(res.json(), { statusCode: 503, error: 'Service Unavailable' })
   t.equal((await app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200, 'liveness is not failed by pressure')
 
-  t.equal(await untilServing(app), 200, 'serving again once the loop is free')
+  t.equal((await until200(app, '/')).statusCode, 200, 'serving again once the loop is free')
 })
-
-async function untilServing (app: Awaited<ReturnType<typeof build>>): Promise<number> {
-  const deadline = Date.now() + 5_000
-  let status
-  do {
-    status = (await app.inject({ method: 'GET', url: '/' })).statusCode
-    if (status !== 200) await sleep(100)
-  } while (status !== 200 && Date.now() < deadline)
-  return status
-}
