@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { basename } from 'node:path'
+import { basename, join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import fp from 'fastify-plugin'
 import Fastify, { type FastifyInstance } from 'fastify'
 import pg from 'pg'
@@ -86,4 +88,25 @@ export async function until200 (app: FastifyInstance, url: string, ms = 5_000) {
     res = await app.inject({ method: 'GET', url })
   }
   return res
+}
+
+/**
+ * The production entry (server.ts) in a process of its own, on a free loopback port unless
+ * `env` names one; resolves once it logs that it listens (url), exits, or 30 s pass.
+ */
+export async function startServer (env: Record<string, string>) {
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'server.ts')], {
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  child.stdout.on('data', (chunk) => { output += chunk })
+  child.stderr.on('data', (chunk) => { output += chunk })
+  const deadline = Date.now() + 30_000
+  let url: string | undefined
+  while (!url && Date.now() < deadline && child.exitCode === null) {
+    url = /"msg":"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/.exec(output)?.[1]
+    await sleep(50)
+  }
+  return { child, url, output: () => output }
 }

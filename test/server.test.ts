@@ -1,29 +1,8 @@
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { keyPrefix, query, testDatabaseUrl } from './helper.ts'
+import { keyPrefix, query, startServer, testDatabaseUrl } from './helper.ts'
 import { testServers } from './setup/servers.ts'
-
-const server = join(import.meta.dirname, '..', 'server.ts')
-
-async function startServer (env: Record<string, string>) {
-  const child = spawn(process.execPath, [server], {
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let output = ''
-  child.stdout.on('data', (chunk) => { output += chunk })
-  child.stderr.on('data', (chunk) => { output += chunk })
-  const deadline = Date.now() + 30_000
-  let url: string | undefined
-  while (!url && Date.now() < deadline && child.exitCode === null) {
-    url = /"msg":"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/.exec(output)?.[1]
-    await sleep(50)
-  }
-  return { child, url, output: () => output }
-}
 
 t.test('a bad configuration value stops start-up with exit 1 and names the variable', async (t) => {
   const { child, output } = await startServer({ PORT: 'not-a-port' })

@@ -1,7 +1,7 @@
 // The project's nginx configuration, rendered as the image renders it and run with Debian's
 // nginx binary in front of the real service on loopback. Run by .ci/checks/nginx.sh:
 //   npx tap --disable-coverage deploy/nginx/nginx.test.ts   (needs nginx, TEST_DATABASE_URL, TEST_REDIS_URL)
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { mkdtempSync, openSync, readFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
@@ -9,10 +9,8 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { keyPrefix, query, testDatabaseUrl } from '../../test/helper.ts'
+import { keyPrefix, query, startServer, testDatabaseUrl } from '../../test/helper.ts'
 import { testServers } from '../../test/setup/servers.ts'
-
-const root = join(import.meta.dirname, '..', '..')
 
 async function freePort (): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1')
@@ -33,26 +31,14 @@ async function waitFor (url: string): Promise<void> {
   throw new Error(`${url} did not answer`)
 }
 
-const appPort = await freePort()
 const nginxPort = await freePort()
-let appLog = ''
-
-function startApp (): ChildProcess {
-  const child = spawn(process.execPath, [join(root, 'server.ts')], {
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: String(appPort), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: keyPrefix },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  child.stdout?.on('data', (chunk) => { appLog += chunk })
-  return child
-}
-
-process.env.DATABASE_URL = await testDatabaseUrl()
-const app = startApp()
+const { child: app, url: appUrl, output: appLog } = await startServer({ DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: keyPrefix })
 t.teardown(() => { app.kill('SIGTERM') })
+if (!appUrl) throw new Error(`the app did not start:\n${appLog()}`)
 
 const dir = mkdtempSync(join(tmpdir(), 'nginx-'))
 await promisify(execFile)(join(import.meta.dirname, 'render.sh'), [dir], {
-  env: { ...process.env, APP_UPSTREAM: `127.0.0.1:${appPort}`, NGINX_PORT: String(nginxPort), NGINX_RATE_LIMIT: '50r/s', NGINX_RATE_BURST: '100' }
+  env: { ...process.env, APP_UPSTREAM: new URL(appUrl).host, NGINX_PORT: String(nginxPort), NGINX_RATE_LIMIT: '50r/s', NGINX_RATE_BURST: '100' }
 })
 // nginx opens /dev/stdout itself for its access log: give it a file (a pipe from spawn is a socket).
 const accessLogFile = join(dir, 'access.log')
@@ -62,7 +48,6 @@ t.teardown(() => { nginx.kill('SIGQUIT') })
 
 const base = `http://127.0.0.1:${nginxPort}`
 await waitFor(`${base}/nginx-health`)
-await waitFor(`http://127.0.0.1:${appPort}/health`)
 
 const SECURITY_HEADERS = ['x-content-type-options', 'x-frame-options', 'referrer-policy', 'strict-transport-security', 'content-security-policy']
 
@@ -104,7 +89,7 @@ t.test('the request id reaches the app and comes back to the client', async (t) 
   const id = res.headers.get('x-request-id') ?? ''
   t.match(id, /^[0-9a-f]{32}$/, 'nginx $request_id')
   await sleep(200)
-  t.match(appLog, `"reqId":"${id}"`, 'the app logged the same id')
+  t.match(appLog(), `"reqId":"${id}"`, 'the app logged the same id')
   t.match(accessLog(), `"request_id":"${id}"`, 'nginx logged it in its JSON access log')
   t.match(accessLog(), /"upstream_time":"[0-9.]+"/, 'with the upstream time')
 })
