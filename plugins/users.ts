@@ -8,7 +8,8 @@ export interface Users {
   create (username: string): Promise<User>
   /** Newest first, `limit` at most, after the user whose id is `cursor`. */
   list (limit: number, cursor?: string): Promise<UserList>
-  findById (id: number): Promise<User | null>
+  /** The user with this id; rejects with a 404 error when there is none. */
+  get (id: number): Promise<User>
 }
 
 declare module 'fastify' {
@@ -18,6 +19,7 @@ declare module 'fastify' {
 }
 
 export const UsernameTaken = createError('USERNAME_TAKEN', 'Username "%s" is already taken', 409)
+export const UserNotFound = createError('USER_NOT_FOUND', 'User %s not found', 404)
 
 const UNIQUE_VIOLATION = '23505'
 
@@ -70,13 +72,14 @@ export default fp(async function users (fastify: FastifyInstance) {
       return { users: page, count: page.length, next_cursor: more ? String(page[page.length - 1].id) : null }
     },
 
-    async findById (id) {
+    async get (id) {
       const { rows } = await pg.query<UserRow>({
         name: 'users-find',
         text: 'SELECT id, username, created_at FROM users WHERE id = $1',
         values: [id]
       })
-      return rows.length ? toUser(rows[0]) : null
+      if (rows.length === 0) throw new UserNotFound(id)
+      return toUser(rows[0])
     }
   } satisfies Users)
 }, { name: 'users', dependencies: ['database'] })

@@ -20,11 +20,7 @@ const users: FastifyPluginAsyncTypebox = async (fastify) => {
       params: UserParamsSchema,
       response: { 200: Type.Ref(UserSchema), 404: ErrorRef, ...errorResponses }
     }
-  }, async (request, reply) => {
-    const user = await fastify.users.findById(request.params.id)
-    if (!user) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `User ${request.params.id} not found` })
-    return user
-  })
+  }, async (request) => fastify.users.get(request.params.id))
 
   fastify.post('/users', {
     schema: {
