@@ -89,8 +89,8 @@ fi
 # ---- push, and report each digest ----
 push() { # image:tag -> prints image@digest
   local ref=$1 out digest
-  if [ -n "$dry_run" ]; then printf '+ docker push %s\n' "$ref"; return; fi
   printf '+ docker push %s\n' "$ref"
+  [ -z "$dry_run" ] || return 0
   out=$(docker push "$ref") || die "push of $ref failed"
   digest=$(sed -nE 's/.*digest: (sha256:[0-9a-f]{64}).*/\1/p' <<<"$out" | tail -1)
   [ -n "$digest" ] || die "no digest in the output of docker push $ref"
