@@ -23,7 +23,9 @@ docker run -d --name "$app" --network host -e PORT=3911 -e DATABASE_URL="postgre
 for _ in $(seq 1 150); do
   curl -sf http://127.0.0.1:3911/health/live >/dev/null && break; sleep 0.02
 done
-echo "first passing /health/live after $(( ($(date +%s%N) - start) / 1000000 )) ms"
+live_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "first passing /health/live after $live_ms ms"
+[ "$live_ms" -lt 2000 ] || fail "the app took $live_ms ms to pass its health check (limit 2 s)"
 for _ in $(seq 1 60); do
   [ "$(docker inspect -f '{{.State.Health.Status}}' "$app")" = healthy ] && break; sleep 0.25
 done
