@@ -1,23 +1,36 @@
 import { readFileSync } from 'node:fs'
-import type { PoolConfig } from 'pg'
+import type { ClientBase, PoolConfig } from 'pg'
 import type { Config } from '../schemas/config.ts'
 
-/** pg pool options from the configuration: every query bounded, TLS as RDS wants it. */
-export function poolOptions (config: Config): PoolConfig {
-  const connection: PoolConfig = config.DATABASE_URL
-    ? { connectionString: config.DATABASE_URL }
-    : {
-        host: config.DB_HOST ?? 'localhost',
-        port: config.DB_PORT,
-        database: config.DB_NAME,
-        user: config.DB_USER,
-        password: config.DB_PASSWORD
-      }
+/** Where an embedded database listens (plugins/embedded-database.ts). */
+export interface EmbeddedAddress { host: string, port: number }
+
+/**
+ * pg pool options from the configuration: every query bounded, TLS as RDS wants it. With an
+ * embedded database, the same pool connects to it instead.
+ */
+export function poolOptions (config: Config, embedded?: EmbeddedAddress | null): PoolConfig {
+  const connection: PoolConfig = embedded
+    ? { host: embedded.host, port: embedded.port, database: 'postgres', user: 'postgres' }
+    : config.DATABASE_URL
+      ? { connectionString: config.DATABASE_URL }
+      : {
+          host: config.DB_HOST ?? 'localhost',
+          port: config.DB_PORT,
+          database: config.DB_NAME,
+          user: config.DB_USER,
+          password: config.DB_PASSWORD
+        }
   return {
     ...connection,
-    ssl: sslOptions(config),
+    ssl: embedded ? false : sslOptions(config),
     application_name: config.SERVICE_NAME,
-    max: config.DB_POOL_MAX,
+    // PGlite has one session that every socket connection shares, so two pooled connections
+    // would collide on the named prepared statements; it runs one query at a time anyway.
+    max: embedded ? 1 : config.DB_POOL_MAX,
+    // That session also outlives a pooled connection, and so do the statements it prepared:
+    // a new connection starts by forgetting them, or preparing them again would fail.
+    ...(embedded ? { onConnect: resetEmbeddedSession } : {}),
     // Waiting for a connection (or for the server to answer a connect) is bounded,
     // so an unreachable database turns into a prompt 503, not a hung request.
     connectionTimeoutMillis: config.DB_CONNECTION_TIMEOUT_MS,
@@ -30,6 +43,10 @@ export function poolOptions (config: Config): PoolConfig {
   }
 }
 
+async function resetEmbeddedSession (client: ClientBase): Promise<void> {
+  await client.query('DEALLOCATE ALL')
+}
+
 function sslOptions (config: Config): PoolConfig['ssl'] {
   switch (config.DB_SSL) {
     case 'require': return { rejectUnauthorized: false }
@@ -40,6 +57,7 @@ function sslOptions (config: Config): PoolConfig['ssl'] {
 
 /** Where the database is, for logs and /api/info: the host only, never a password. */
 export function databaseHost (config: Config): string {
+  if (!config.DATABASE_URL && !config.DB_HOST) return 'embedded'
   if (config.DATABASE_URL) {
     try {
       return new URL(config.DATABASE_URL).hostname || 'localhost'

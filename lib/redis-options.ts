@@ -29,5 +29,6 @@ export function redisOptions (config: Config): RedisOptions {
 }
 
 export function redisHost (config: Config): string {
+  if (!config.REDIS_URL && !config.REDIS_HOST) return 'embedded'
   return redisOptions(config).host as string
 }

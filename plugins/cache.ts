@@ -2,6 +2,8 @@ import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import type { FastifyInstance } from 'fastify'
 import { redisOptions } from '../lib/redis-options.ts'
+import { MemoryStore } from '../lib/memory-store.ts'
+import { usesEmbeddedCache } from '../schemas/config.ts'
 
 export interface Cache {
   /** `redis`, or `embedded` for the in-process store used when no Redis is configured. */
@@ -10,6 +12,8 @@ export interface Cache {
   increment (key: string, ttlSeconds: number): Promise<number>
   get (key: string): Promise<string | null>
   set (key: string, value: string, ttlSeconds: number): Promise<void>
+  /** Seconds until `key` expires; -2 when it does not exist (Redis TTL). */
+  ttl (key: string): Promise<number>
   /** Resolves true when the store answers. Never throws. */
   ping (): Promise<boolean>
 }
@@ -21,13 +25,21 @@ declare module 'fastify' {
 }
 
 /**
- * The cache: Redis (ElastiCache in production) through ioredis. The client connects in the
- * background, so start-up does not wait for Redis, and reconnects by itself after an outage.
+ * The cache: Redis (ElastiCache in production) through ioredis; outside production with no
+ * Redis configured, an in-process store behind the same interface.
+ */
+export default fp(async function cache (fastify: FastifyInstance) {
+  fastify.decorate('cache', usesEmbeddedCache(fastify.config) ? embeddedCache(fastify) : redisCache(fastify))
+}, { name: 'cache', dependencies: ['config'] })
+
+/**
+ * The client connects in the background, so start-up does not wait for Redis, and reconnects
+ * by itself after an outage.
  *
  * @fastify/redis is not used: it holds plugin registration until Redis answers, so a Redis
  * outage at start-up would stop the service from starting (see README, "Deviations").
  */
-export default fp(async function cache (fastify: FastifyInstance) {
+function redisCache (fastify: FastifyInstance): Cache {
   const redis = new Redis(redisOptions(fastify.config))
   let lastError = ''
   redis.on('error', (err: Error) => {
@@ -41,7 +53,13 @@ export default fp(async function cache (fastify: FastifyInstance) {
   })
   redis.connect().catch(() => { /* reported by the 'error' listener; retried by ioredis */ })
 
-  fastify.decorate('cache', {
+  fastify.addHook('onClose', async () => {
+    // QUIT lets pending replies arrive; when Redis is down there is nothing to wait for.
+    if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect())
+    else redis.disconnect()
+  })
+
+  return {
     backend: 'redis',
     async increment (key, ttlSeconds) {
       // One round trip, one transaction: the INCR and its expiry cannot be separated.
@@ -56,14 +74,36 @@ export default fp(async function cache (fastify: FastifyInstance) {
     async set (key, value, ttlSeconds) {
       await redis.set(key, value, 'EX', ttlSeconds)
     },
+    async ttl (key) {
+      return redis.ttl(key)
+    },
     async ping () {
       return redis.ping().then(() => true, () => false)
     }
-  } satisfies Cache)
+  }
+}
 
-  fastify.addHook('onClose', async () => {
-    // QUIT lets pending replies arrive; when Redis is down there is nothing to wait for.
-    if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect())
-    else redis.disconnect()
-  })
-}, { name: 'cache', dependencies: ['config'] })
+/** One process's memory: counters are not shared between instances, so never production. */
+function embeddedCache (fastify: FastifyInstance): Cache {
+  const store = new MemoryStore()
+  fastify.log.info('no REDIS_URL or REDIS_HOST: using the embedded in-process cache')
+  fastify.addHook('onClose', async () => store.close())
+  return {
+    backend: 'embedded',
+    async increment (key, ttlSeconds) {
+      return store.increment(key, ttlSeconds)
+    },
+    async get (key) {
+      return store.get(key)
+    },
+    async set (key, value, ttlSeconds) {
+      store.set(key, value, ttlSeconds)
+    },
+    async ttl (key) {
+      return store.ttl(key)
+    },
+    async ping () {
+      return true
+    }
+  }
+}

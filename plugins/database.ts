@@ -4,15 +4,16 @@ import type { FastifyInstance } from 'fastify'
 import { poolOptions } from '../lib/database-options.ts'
 
 /**
- * The PostgreSQL pool (@fastify/postgres, decorates `fastify.pg`). The pool connects lazily,
+ * The PostgreSQL pool (@fastify/postgres, decorates `fastify.pg`), to the configured server or
+ * to the embedded one (plugins/embedded-database.ts). The pool connects lazily,
  * so start-up does not wait for the database, and reconnects by itself when it comes back.
  */
 export default fp(async function database (fastify: FastifyInstance) {
-  await fastify.register(fastifyPostgres, poolOptions(fastify.config))
+  await fastify.register(fastifyPostgres, poolOptions(fastify.config, fastify.embeddedDatabase))
 
   // An idle client whose server went away emits 'error' on the pool; unheard, it would crash
   // the process. The pool drops that client and opens a new one on the next query.
   fastify.pg.pool.on('error', (err) => {
     fastify.log.warn({ err }, 'idle database connection lost')
   })
-}, { name: 'database', dependencies: ['config'] })
+}, { name: 'database', dependencies: ['config', 'embedded-database'] })

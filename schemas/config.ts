@@ -37,6 +37,9 @@ export const ConfigSchema = Type.Object({
   DB_CONNECTION_TIMEOUT_MS: millis(2_000),
   DB_STATEMENT_TIMEOUT_MS: millis(5_000),
   DB_MIGRATE_ON_START: flag(true),
+  // With neither DATABASE_URL nor DB_HOST (never in production): the embedded PostgreSQL
+  // (PGlite) keeps its data here; `:memory:` keeps nothing.
+  EMBEDDED_DATABASE_DIR: Type.String({ minLength: 1, default: '.data/pglite' }),
 
   REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_HOST: Type.Optional(Type.String({ minLength: 1 })),
@@ -83,16 +86,27 @@ export function loadConfig (env: Record<string, string | undefined> = {}): Confi
     throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(env[name] ?? null)}: ${error.message}`)
   }
   const config = converted as Config
+  // The embedded database and cache are for a first run and development, never production.
   if (config.NODE_ENV === 'production') {
-    if (!config.DATABASE_URL && !config.DB_HOST) {
-      throw new ConfigError('Invalid configuration: DATABASE_URL or DB_HOST is required when NODE_ENV=production')
+    if (usesEmbeddedDatabase(config)) {
+      throw new ConfigError('Invalid configuration: DATABASE_URL or DB_HOST is required when NODE_ENV=production (the embedded database never runs in production)')
     }
-    if (!config.REDIS_URL && !config.REDIS_HOST) {
-      throw new ConfigError('Invalid configuration: REDIS_URL or REDIS_HOST is required when NODE_ENV=production')
+    if (usesEmbeddedCache(config)) {
+      throw new ConfigError('Invalid configuration: REDIS_URL or REDIS_HOST is required when NODE_ENV=production (the in-process cache never runs in production)')
     }
   }
   if (config.DB_SSL === 'verify-full' && !config.DB_SSL_CA) {
     throw new ConfigError('Invalid configuration: DB_SSL_CA is required when DB_SSL=verify-full')
   }
   return config
+}
+
+/** No database configured (outside production): the service runs an embedded PostgreSQL. */
+export function usesEmbeddedDatabase (config: Config): boolean {
+  return !config.DATABASE_URL && !config.DB_HOST
+}
+
+/** No Redis configured (outside production): the cache is an in-process store. */
+export function usesEmbeddedCache (config: Config): boolean {
+  return !config.REDIS_URL && !config.REDIS_HOST
 }

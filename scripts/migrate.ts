@@ -1,12 +1,15 @@
 // `npm run migrate`: applies pending migrations to the configured database and exits.
 // Safe to run while instances start: they and this script take the same advisory lock.
 import pg from 'pg'
-import { loadConfig } from '../schemas/config.ts'
+import { loadConfig, usesEmbeddedDatabase } from '../schemas/config.ts'
 import { poolOptions } from '../lib/database-options.ts'
 import { migrate } from '../lib/migrate.ts'
 
 try {
   const config = loadConfig(process.env)
+  if (usesEmbeddedDatabase(config)) {
+    throw new Error('no DATABASE_URL or DB_HOST: the embedded database is migrated by the service itself when it starts')
+  }
   const pool = new pg.Pool({ ...poolOptions(config), max: 1 })
   const client = await pool.connect()
   try {

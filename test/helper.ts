@@ -1,10 +1,14 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import fp from 'fastify-plugin'
 import Fastify, { type FastifyInstance } from 'fastify'
 import pg from 'pg'
+import { Redis } from 'ioredis'
+import { PGlite } from '@electric-sql/pglite'
 import tap from 'tap'
 import serviceApp, { loadConfig, serverOptions, type Config } from '../app.ts'
 import { testServers } from './setup/servers.ts'
@@ -14,7 +18,25 @@ type Test = Pick<typeof tap, 'teardown'>
 // Each test file (one process) gets its own database and Redis key prefix, so files run in parallel.
 const runId = `${basename(process.argv[1] ?? 'test', '.ts').replace(/\W/g, '_').toLowerCase()}_${process.pid}_${randomBytes(3).toString('hex')}`
 
+/**
+ * The back end the contract tests run on: the run's PostgreSQL and Redis servers, or, with
+ * TEST_BACKEND=embedded (test/embedded/), the embedded PostgreSQL and in-process cache the
+ * service uses when none is configured. One set of tests, two back ends.
+ */
+export const backend: 'servers' | 'embedded' = process.env.TEST_BACKEND === 'embedded' ? 'embedded' : 'servers'
+
 let database: Promise<string> | undefined
+let embeddedDir: string | undefined
+
+/** This test file's embedded data directory, kept across its apps like its own database is. */
+function embeddedDatabaseDir (): string {
+  if (!embeddedDir) {
+    const dir = mkdtempSync(join(tmpdir(), `pglite-${runId}-`))
+    tap.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    embeddedDir = dir
+  }
+  return embeddedDir
+}
 
 /** A database of this test file's own, on the run's PostgreSQL, dropped when the file ends. */
 export function testDatabaseUrl (): Promise<string> {
@@ -42,11 +64,13 @@ export const keyPrefix = `test:${runId}:`
 
 /** The configuration of a test app: this file's database and key prefix, quiet logs, plus `env`. */
 export async function testConfig (env: Record<string, string> = {}): Promise<Config> {
+  const servers = backend === 'embedded'
+    ? { EMBEDDED_DATABASE_DIR: embeddedDatabaseDir() }
+    : { DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl }
   return loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
-    DATABASE_URL: await testDatabaseUrl(),
-    REDIS_URL: testServers().redisUrl,
+    ...servers,
     REDIS_KEY_PREFIX: keyPrefix,
     // Test files start apps in parallel on a small shared machine, where start-up alone can
     // lag the loop past 1 s; pressure.test.ts sets its own limit to test that behaviour.
@@ -61,16 +85,46 @@ export async function build (t: Test, env: Record<string, string> = {}, setup?: 
   const app = Fastify(serverOptions(config))
   await app.register(fp(serviceApp), { config })
   setup?.(app)
+  app.addHook('onClose', async () => { if (app.embeddedDatabase) openEmbedded.delete(app.embeddedDatabase) })
   await app.ready()
+  if (app.embeddedDatabase) openEmbedded.add(app.embeddedDatabase)
   t.teardown(() => app.close())
-  // Tests of one file share its database: each starts from empty tables.
-  if (!env.DATABASE_URL) await query('TRUNCATE users, visits, visit_totals RESTART IDENTITY')
+  // Tests of one file share its database and key prefix: each starts from empty tables and keys.
+  if (!env.DATABASE_URL && !env.EMBEDDED_DATABASE_DIR) await query('TRUNCATE users, visits, visit_totals RESTART IDENTITY')
+  if (backend === 'servers' && !env.REDIS_URL) await clearKeys()
   return app
 }
 
-/** A pg client on this file's database, for checking what the service wrote. */
+const openEmbedded = new Set<{ host: string, port: number }>()
+
+async function clearKeys (): Promise<void> {
+  const redis = new Redis(testServers().redisUrl)
+  try {
+    const keys = await redis.keys(`${keyPrefix}*`)
+    if (keys.length) await redis.del(...keys)
+  } finally {
+    await redis.quit()
+  }
+}
+
+/**
+ * Reads what the service wrote in this file's database: through a pg client of its own, or,
+ * on the embedded back end, through the running app's socket (or the data directory itself
+ * once the app has closed).
+ */
 export async function query<T extends pg.QueryResultRow = Record<string, unknown>> (text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: await testDatabaseUrl() })
+  if (backend === 'embedded' && openEmbedded.size === 0) {
+    const db = await PGlite.create(embeddedDatabaseDir())
+    try {
+      return (await db.query<T>(text, values)).rows
+    } finally {
+      await db.close()
+    }
+  }
+  const [running] = openEmbedded
+  const client = new pg.Client(backend === 'embedded'
+    ? { host: running.host, port: running.port, user: 'postgres', database: 'postgres' }
+    : { connectionString: await testDatabaseUrl() })
   await client.connect()
   try {
     return (await client.query<T>(text, values)).rows

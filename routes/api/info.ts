@@ -18,7 +18,7 @@ const info: FastifyPluginAsyncTypebox = async (fastify) => {
     hostname: hostname(),
     node_version: process.version,
     pid: process.pid,
-    database: { backend: 'postgresql', ...(showHosts ? { host: databaseHost(config) } : {}) },
+    database: { backend: fastify.embeddedDatabase ? 'embedded' : 'postgresql', ...(showHosts ? { host: databaseHost(config) } : {}) },
     redis: { backend: fastify.cache.backend, ...(showHosts ? { host: redisHost(config) } : {}) }
   }
 
