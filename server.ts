@@ -15,11 +15,12 @@ const app = Fastify(serverOptions(config))
 // fastify-plugin: the app's decorators and hooks live on the root instance, as in tests.
 await app.register(fp(serviceApp), { config })
 
-// SIGTERM/SIGINT: stop accepting, finish in-flight requests, flush visits, close pools, exit 0.
-// A second signal or the delay passing exits 1.
+// SIGTERM/SIGINT: drain keep-alive connections, stop accepting, finish in-flight requests,
+// flush visits, close pools, exit 0. A second signal or the delay passing exits 1.
 closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger: app.log }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an uncaught error')
   else app.log.info({ signal }, 'closing')
+  if (!err) await app.shutdown.drain()
   await app.close()
 })
 

@@ -21,8 +21,6 @@ declare module 'fastify' {
 export const UsernameTaken = createError('USERNAME_TAKEN', 'Username "%s" is already taken', 409)
 export const UserNotFound = createError('USER_NOT_FOUND', 'User %s not found', 404)
 
-const UNIQUE_VIOLATION = '23505'
-
 interface UserRow { id: string, username: string, created_at: Date }
 
 function toUser (row: UserRow): User {
@@ -32,25 +30,23 @@ function toUser (row: UserRow): User {
 
 /**
  * The users table: all of its SQL is here, parameterised, and prepared once per connection
- * (named statements). A failed INSERT is a single statement in autocommit, so it cannot leave
- * a connection in an aborted transaction.
+ * (named statements). Every statement runs alone in autocommit, so none can leave a connection
+ * in an aborted transaction.
  */
 export default fp(async function users (fastify: FastifyInstance) {
   const { pg } = fastify
 
   fastify.decorate('users', {
     async create (username) {
-      try {
-        const { rows } = await pg.query<UserRow>({
-          name: 'users-create',
-          text: 'INSERT INTO users (username) VALUES ($1) RETURNING id, username, created_at',
-          values: [username]
-        })
-        return toUser(rows[0])
-      } catch (err) {
-        if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new UsernameTaken(username)
-        throw err
-      }
+      // ON CONFLICT DO NOTHING: a taken name inserts nothing and raises nothing, so repeated
+      // attempts leave no dead tuples behind in the unique index and no errors in the server log.
+      const { rows } = await pg.query<UserRow>({
+        name: 'users-create',
+        text: 'INSERT INTO users (username) VALUES ($1) ON CONFLICT (username) DO NOTHING RETURNING id, username, created_at',
+        values: [username]
+      })
+      if (rows.length === 0) throw new UsernameTaken(username)
+      return toUser(rows[0])
     },
 
     async list (limit, cursor) {

@@ -164,3 +164,16 @@ export async function startServer (env: Record<string, string>) {
   }
   return { child, url, output: () => output }
 }
+
+/**
+ * startServer() for test `t`: killed when `t` ends, and (unless `healthy: false`) resolved once
+ * /health answers 200. Fails `t` with the server's output when it does not listen.
+ */
+export async function serve (t: Test & Pick<typeof tap, 'ok' | 'comment'>, env: Record<string, string>, { healthy = true } = {}) {
+  const server = await startServer(env)
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  if (!t.ok(server.url, 'listening')) t.comment(server.output())
+  const base = server.url as string
+  if (healthy) while ((await fetch(`${base}/health`)).status !== 200) await sleep(100)
+  return { ...server, base }
+}

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs'
+
+export interface LoadResult {
+  /** Answers by status code. */
+  byStatus: Record<number, number>
+  /** Requests that got no answer (connection refused, reset). */
+  errors: number
+  /** Those, by the cause's code (ECONNREFUSED, UND_ERR_SOCKET, ...). */
+  errorsByCode: Record<string, number>
+  /** Answers to routes that record a visit: every one of them must be counted. */
+  tracked: number
+  /** 503 answers without `Connection: close`. */
+  open503: number
+  maxLatencyMs: number
+}
+
+const CLOSING_503 = '{"error":"Service Unavailable","message":"Service Unavailable","statusCode":503}'
+
+const MIX = ['GET /', 'GET /api/users', 'POST /api/users', 'GET /api/stats', 'GET /api/cache-test', 'GET /api/info']
+
+/**
+ * Mixed reads and writes from `connections` concurrent clients in a loop until `stop()`:
+ * what a test needs to know about every answer while it breaks something underneath.
+ */
+export class MixedLoad {
+  readonly #base: string
+  readonly #connections: number
+  readonly #result: LoadResult = { byStatus: {}, errors: 0, errorsByCode: {}, tracked: 0, open503: 0, maxLatencyMs: 0 }
+  #running = false
+  #workers: Promise<void>[] = []
+  #seq = 0
+
+  constructor (base: string, connections: number) {
+    this.#base = base
+    this.#connections = connections
+  }
+
+  start (): void {
+    this.#running = true
+    this.#workers = Array.from({ length: this.#connections }, (_, i) => this.#worker(i))
+  }
+
+  snapshot (): LoadResult {
+    return structuredClone(this.#result)
+  }
+
+  async stop (): Promise<LoadResult> {
+    this.#running = false
+    await Promise.all(this.#workers)
+    return this.snapshot()
+  }
+
+  async #worker (offset: number): Promise<void> {
+    for (let i = offset; this.#running; i++) {
+      const [method, path] = MIX[i % MIX.length].split(' ')
+      const started = performance.now()
+      try {
+        const res = await fetch(`${this.#base}${path}`, method === 'POST'
+          ? { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: `load_${process.pid}_${this.#seq++}` }) }
+          : { method })
+        const body = Buffer.from(await res.arrayBuffer()).toString()
+        this.#result.byStatus[res.status] = (this.#result.byStatus[res.status] ?? 0) + 1
+        // A closing server's 503 is Fastify's own, sent before routing: not a visit.
+        if (body !== CLOSING_503) this.#result.tracked++
+        if (res.status === 503 && res.headers.get('connection') !== 'close') this.#result.open503++
+      } catch (err) {
+        const code = String((err as { cause?: { code?: string } }).cause?.code ?? 'unknown')
+        this.#result.errors++
+        this.#result.errorsByCode[code] = (this.#result.errorsByCode[code] ?? 0) + 1
+        if (code === 'ECONNREFUSED') await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      this.#result.maxLatencyMs = Math.max(this.#result.maxLatencyMs, Math.round(performance.now() - started))
+    }
+  }
+}
+
+/** Resident memory of a process, in MB (Linux /proc). */
+export function residentMemoryMb (pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+  return Math.round(Number(kb) / 1024)
+}
