@@ -11,6 +11,10 @@ export interface LoadResult {
   tracked: number
   /** 503 answers without `Connection: close`. */
   open503: number
+  /** Every /api/cache-test counter received. */
+  counters: number[]
+  /** Times a client saw the counter not increase from its previous answer. */
+  counterRegressions: number
   maxLatencyMs: number
 }
 
@@ -25,7 +29,7 @@ const MIX = ['GET /', 'GET /api/users', 'POST /api/users', 'GET /api/stats', 'GE
 export class MixedLoad {
   readonly #base: string
   readonly #connections: number
-  readonly #result: LoadResult = { byStatus: {}, errors: 0, errorsByCode: {}, tracked: 0, open503: 0, maxLatencyMs: 0 }
+  readonly #result: LoadResult = { byStatus: {}, errors: 0, errorsByCode: {}, tracked: 0, open503: 0, counters: [], counterRegressions: 0, maxLatencyMs: 0 }
   #running = false
   #workers: Promise<void>[] = []
   #seq = 0
@@ -51,6 +55,7 @@ export class MixedLoad {
   }
 
   async #worker (offset: number): Promise<void> {
+    let lastCounter = 0
     for (let i = offset; this.#running; i++) {
       const [method, path] = MIX[i % MIX.length].split(' ')
       const started = performance.now()
@@ -63,6 +68,12 @@ export class MixedLoad {
         // A closing server's 503 is Fastify's own, sent before routing: not a visit.
         if (body !== CLOSING_503) this.#result.tracked++
         if (res.status === 503 && res.headers.get('connection') !== 'close') this.#result.open503++
+        if (path === '/api/cache-test' && res.status === 200) {
+          const { counter } = JSON.parse(body) as { counter: number }
+          if (counter <= lastCounter) this.#result.counterRegressions++
+          lastCounter = counter
+          this.#result.counters.push(counter)
+        }
       } catch (err) {
         const code = String((err as { cause?: { code?: string } }).cause?.code ?? 'unknown')
         this.#result.errors++

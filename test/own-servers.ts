@@ -6,17 +6,9 @@ import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
+import { freePort } from '../deploy/nginx/local.ts'
 
 const run = promisify(execFile)
-
-/** A free TCP port on loopback. */
-export async function freePort (): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as net.AddressInfo
-  server.close()
-  return port
-}
 
 function postgresBinDir (): string {
   const root = '/usr/lib/postgresql'

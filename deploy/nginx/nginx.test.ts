@@ -1,53 +1,19 @@
 // The project's nginx configuration, rendered as the image renders it and run with Debian's
 // nginx binary in front of the real service on loopback. Run by .ci/checks/nginx.sh:
 //   npx tap --disable-coverage deploy/nginx/nginx.test.ts   (needs nginx, TEST_DATABASE_URL, TEST_REDIS_URL)
-import { execFile, spawn } from 'node:child_process'
-import { mkdtempSync, openSync, readFileSync } from 'node:fs'
-import net from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { promisify } from 'node:util'
 import t from 'tap'
 import { keyPrefix, query, startServer, testDatabaseUrl } from '../../test/helper.ts'
 import { testServers } from '../../test/setup/servers.ts'
+import { startLocalNginx } from './local.ts'
 
-async function freePort (): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1')
-  await new Promise((resolve) => server.once('listening', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-async function waitFor (url: string): Promise<void> {
-  const deadline = Date.now() + 30_000
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return
-    } catch {}
-    await sleep(100)
-  }
-  throw new Error(`${url} did not answer`)
-}
-
-const nginxPort = await freePort()
 const { child: app, url: appUrl, output: appLog } = await startServer({ DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: keyPrefix })
 t.teardown(() => { app.kill('SIGTERM') })
 if (!appUrl) throw new Error(`the app did not start:\n${appLog()}`)
 
-const dir = mkdtempSync(join(tmpdir(), 'nginx-'))
-await promisify(execFile)(join(import.meta.dirname, 'render.sh'), [dir], {
-  env: { ...process.env, APP_UPSTREAM: new URL(appUrl).host, NGINX_PORT: String(nginxPort), NGINX_RATE_LIMIT: '50r/s', NGINX_RATE_BURST: '100' }
-})
-// nginx opens /dev/stdout itself for its access log: give it a file (a pipe from spawn is a socket).
-const accessLogFile = join(dir, 'access.log')
-const nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr', '-g', 'daemon off;'], { stdio: ['ignore', openSync(accessLogFile, 'w'), 'inherit'] })
-const accessLog = () => readFileSync(accessLogFile, 'utf8')
-t.teardown(() => { nginx.kill('SIGQUIT') })
-
-const base = `http://127.0.0.1:${nginxPort}`
-await waitFor(`${base}/nginx-health`)
+const nginx = await startLocalNginx([new URL(appUrl).host])
+t.teardown(() => nginx.stop())
+const { base, accessLog } = nginx
 
 const SECURITY_HEADERS = ['x-content-type-options', 'x-frame-options', 'referrer-policy', 'strict-transport-security', 'content-security-policy']
 

@@ -3,6 +3,8 @@
 # templates, substituting only variables that are set), for running Debian's nginx binary
 # directly: `nginx -p DIR -c DIR/nginx.conf -e stderr`. Defaults are the image's (Dockerfile ENV).
 #   deploy/nginx/render.sh DIR
+# APP_UPSTREAM may name several instances, separated by commas or spaces (the image takes one
+# name, which may resolve to several addresses): each becomes a `server` of the upstream.
 set -euo pipefail
 dir=${1:?usage: render.sh DIR}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,5 +17,12 @@ cp /etc/nginx/mime.types "$dir/mime.types"
 vars=$(printf '${%s} ' $(env | cut -d= -f1))
 for template in "$here"/templates/*.template; do
   out="$dir/conf.d/$(basename "$template" .template)"
-  envsubst "$vars" < "$template" > "$out"
+  envsubst "$vars" < "$template" \
+    | awk '/^ *server [^;]*[ ,][^;]* max_fails=/ {
+        line = $0; sub(/^ *server /, "", line); sub(/ max_fails=.*/, "", line)
+        opts = $0; sub(/^.* max_fails=/, "max_fails=", opts)
+        n = split(line, hosts, /[ ,]+/)
+        for (i = 1; i <= n; i++) if (hosts[i] != "") printf "  server %s %s\n", hosts[i], opts
+        next
+      } { print }' > "$out"
 done
