@@ -5,6 +5,7 @@ import AutoLoad from '@fastify/autoload'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import pino from 'pino'
 import { loadConfig, type Config } from './schemas/config.ts'
+import { AccessLogController } from './lib/access-log.ts'
 
 export { loadConfig, type Config }
 
@@ -33,6 +34,7 @@ export function serverOptions (config: Config): FastifyServerOptions {
         ? { stream: pino.destination({ dest: 1, sync: false, minLength: 4096 }) }
         : config.NODE_ENV === 'development' ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
     },
+    logController: new AccessLogController(),
     genReqId: requestId,
     trustProxy: config.TRUST_PROXY,
     bodyLimit: config.BODY_LIMIT,

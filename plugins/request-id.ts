@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify'
  * on every answer, so a client's report can be found in the logs.
  */
 export default fp(async function requestId (fastify: FastifyInstance) {
-  fastify.addHook('onRequest', async (request, reply) => {
+  fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
+    done()
   })
 }, { name: 'request-id' })

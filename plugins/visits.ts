@@ -26,7 +26,7 @@ interface Visit { at: number, method: string, route: string, status: number, ip:
 
 // One statement a batch: the rows and the running totals are written atomically. Totals are
 // upserted in a fixed (method, route) order so two instances flushing at once cannot deadlock.
-const INSERT_BATCH = `
+export const INSERT_BATCH = `
 WITH batch AS (
   SELECT to_timestamp(at / 1000.0) AS visited_at, method, route, status_code, client_ip
   FROM unnest($1::float8[], $2::text[], $3::text[], $4::smallint[], $5::text[])
@@ -110,11 +110,13 @@ export default fp(async function visits (fastify: FastifyInstance) {
   const timer = setInterval(flush, config.VISITS_FLUSH_INTERVAL_MS)
   timer.unref()
 
-  fastify.addHook('onResponse', async (request, reply) => {
+  fastify.addHook('onResponse', (request, reply, done) => {
     const { url, config: routeConfig } = request.routeOptions
     // Only the API's own routes: not health probes or docs, not unknown paths.
-    if (url === undefined || routeConfig.visits === false) return
-    record({ at: Date.now(), method: request.method, route: url, status: reply.statusCode, ip: request.ip })
+    if (url !== undefined && routeConfig.visits !== false) {
+      record({ at: Date.now(), method: request.method, route: url, status: reply.statusCode, ip: request.ip })
+    }
+    done()
   })
 
   fastify.decorate('visits', {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { loadConfig } from '../schemas/config.ts'
 import { poolOptions, databaseHost } from '../lib/database-options.ts'
@@ -39,4 +40,10 @@ t.test('DATABASE_URL and REDIS_URL (rediss:// for TLS) take precedence', async (
   t.equal(databaseHost(config), 'pg.example')
   t.match(redisOptions(config), { host: 'redis.example', port: 6390, password: 'tok@en', db: 2, tls: {} })
   t.equal(databaseHost(loadConfig({ DATABASE_URL: 'not a url' })), 'unknown')
+})
+
+t.test('the image runs node with the heap settings of npm start and the benchmark', async (t) => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { config: { node_options: string }, scripts: { start: string } }
+  t.match(readFileSync('Dockerfile', 'utf8'), `NODE_OPTIONS="${pkg.config.node_options}"`)
+  t.match(pkg.scripts.start, '$npm_package_config_node_options')
 })

@@ -1,0 +1,131 @@
+// What the benchmark and the soak run share: the service and the ceiling server as processes of
+// their own, the load generator (autocannon, in this process), and memory sampling.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import autocannon from 'autocannon'
+import pg from 'pg'
+import { freePort } from '../deploy/nginx/local.ts'
+
+export const ROOT = join(import.meta.dirname, '..')
+
+/** The V8 heap settings the service ships with (package.json config.node_options, the image's NODE_OPTIONS). */
+export const NODE_OPTIONS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { config: { node_options: string } }).config.node_options.split(' ')
+
+export interface Target {
+  name: string
+  method: 'GET' | 'POST'
+  path: string
+  /** POST bodies: a function of the request's sequence number (unique usernames). */
+  body?: (n: number) => string
+}
+
+export interface Measure {
+  rps: number
+  p50: number
+  p99: number
+  requests: number
+  errors: number
+  timeouts: number
+  non2xx: number
+}
+
+export interface Server {
+  base: string
+  child: ChildProcess
+  /** Resident memory now, MB. */
+  rss (): number
+  stop (): Promise<number | null>
+}
+
+/** Resident memory of a process, MB (Linux /proc). */
+export function residentMb (pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+  return Math.round(Number(kb) / 1024 * 10) / 10
+}
+
+/** Runs `node args` with `env` on a free port; resolves once `probe` answers 200. */
+export async function startNode (args: string[], env: Record<string, string | undefined>, probe: string): Promise<Server> {
+  const port = await freePort()
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env },
+    // The service logs at its production level; the lines go nowhere, as to a log driver.
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
+  const base = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`)
+    try {
+      if ((await fetch(`${base}${probe}`)).status === 200) break
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`${args.join(' ')} did not answer ${probe}`)
+    await sleep(100)
+  }
+  return {
+    base,
+    child,
+    rss: () => residentMb(child.pid as number),
+    async stop () {
+      if (child.exitCode !== null) return child.exitCode
+      child.kill('SIGTERM')
+      const [code] = await once(child, 'exit')
+      return code as number | null
+    }
+  }
+}
+
+let sequence = 0
+
+/** autocannon at `connections` for `seconds` on one target. */
+export async function load (base: string, target: Target, connections: number, seconds: number): Promise<Measure> {
+  const run = `${process.pid.toString(36)}${Date.now().toString(36)}`
+  const result = await autocannon({
+    url: `${base}${target.path}`,
+    method: target.method,
+    connections,
+    duration: seconds,
+    headers: target.body ? { 'content-type': 'application/json' } : {},
+    requests: target.body
+      ? [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: target.body!(sequence++).replace('$RUN', run) }) }]
+      : undefined
+  })
+  return {
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx
+  }
+}
+
+/** Samples `server`'s resident memory every `everyMs` until stopped; returns the peak. */
+export function sampleMemory (server: Server, everyMs = 200) {
+  let peak = server.rss()
+  const timer = setInterval(() => { peak = Math.max(peak, server.rss()) }, everyMs)
+  return { stop: () => { clearInterval(timer); return peak } }
+}
+
+export async function sql<T extends pg.QueryResultRow> (url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return (await client.query<T>(text, values)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+/** A database of its own for a run on `adminUrl`'s server, created empty (dropped first if there). */
+export async function freshDatabase (adminUrl: string, name: string): Promise<string> {
+  await sql(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+  await sql(adminUrl, `CREATE DATABASE "${name}"`)
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  return url.toString()
+}

@@ -1,0 +1,242 @@
+// `npm run bench [-- options]`: the service's cost per request, each endpoint measured against
+// its own ceiling in the same run (bench/ceiling.ts). See README, "Performance".
+//
+//   --connections N    concurrent connections (64)        --duration S   seconds per run (10)
+//   --warmup S         seconds of warm-up per target (2)  --seed-visits N  also bench /api/stats with N visits
+//   --url URL          measure a running service (e.g. through nginx) instead of starting one
+//   --pool-sweep       GET and POST /api/users at DB_POOL_MAX 1, 2, 5, 10, 20
+//   --no-nginx         skip the nginx and horizontal-scale runs
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
+import { startLocalNginx } from '../deploy/nginx/local.ts'
+import { freshDatabase, load, NODE_OPTIONS, ROOT, sampleMemory, sql, startNode, type Measure, type Server, type Target } from './lib.ts'
+
+const { values: args } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '64' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    'seed-visits': { type: 'string', default: '0' },
+    url: { type: 'string' },
+    'pool-sweep': { type: 'boolean', default: false },
+    'no-nginx': { type: 'boolean', default: false }
+  }
+})
+const connections = Number(args.connections)
+const duration = Number(args.duration)
+const warmup = Number(args.warmup)
+const seedVisits = Number(args['seed-visits'])
+
+interface Endpoint extends Target {
+  /** The ceiling route of bench/ceiling.ts, and the share of it the service must reach. */
+  ceiling: string
+  target: number
+}
+
+const ENDPOINTS: Endpoint[] = [
+  { name: 'GET /', method: 'GET', path: '/', ceiling: '/none', target: 0.6 },
+  { name: 'GET /health', method: 'GET', path: '/health', ceiling: '/ping', target: 0.85 },
+  { name: 'GET /api/stats', method: 'GET', path: '/api/stats', ceiling: '/counter', target: 0.85 },
+  { name: 'GET /api/users', method: 'GET', path: '/api/users', ceiling: '/select', target: 0.85 },
+  { name: 'GET /api/cache-test', method: 'GET', path: '/api/cache-test', ceiling: '/redis', target: 0.85 },
+  { name: 'POST /api/users', method: 'POST', path: '/api/users', body: (n) => `{"username":"b$RUN_${n}"}`, ceiling: '/insert', target: 0.85 },
+  { name: 'GET /api/info', method: 'GET', path: '/api/info', ceiling: '/none', target: 0.6 }
+]
+
+const env = process.env
+const adminUrl = env.DATABASE_URL ?? (env.DB_HOST ? `postgres://${env.DB_USER ?? 'postgres'}${env.DB_PASSWORD ? `:${encodeURIComponent(env.DB_PASSWORD)}` : ''}@${env.DB_HOST}:${env.DB_PORT ?? 5432}/${env.DB_NAME ?? 'postgres'}` : 'postgres://postgres@127.0.0.1:5432/postgres')
+const redisUrl = env.REDIS_URL ?? (env.REDIS_HOST ? `redis://${env.REDIS_HOST}:${env.REDIS_PORT ?? 6379}` : 'redis://127.0.0.1:6379')
+
+const log = (line: string) => process.stderr.write(`${line}\n`)
+const pct = (x: number) => `${Math.round(x * 100)} %`
+const ms = (x: number) => `${x} ms`
+
+function healthy (m: Measure): boolean {
+  return m.errors === 0 && m.timeouts === 0 && m.non2xx === 0 && m.p99 <= 10 * Math.max(m.p50, 1)
+}
+
+async function measure (base: string, target: Target): Promise<Measure> {
+  if (warmup > 0) await load(base, target, connections, warmup)
+  const m = await load(base, target, connections, duration)
+  log(`  ${target.name.padEnd(34)} ${String(m.rps).padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  errors ${m.errors + m.timeouts}  non-2xx ${m.non2xx}`)
+  return m
+}
+
+async function seed (databaseUrl: string, visits: number): Promise<void> {
+  // generate_series in the server: one statement, no row travels over the network.
+  await sql(databaseUrl, `INSERT INTO visits (visited_at, method, route, status_code, client_ip)
+    SELECT now() - make_interval(secs => g), 'GET', '/seeded', 200, '203.0.113.1' FROM generate_series(1, $1::bigint) AS g`, [visits])
+  await sql(databaseUrl, `INSERT INTO visit_totals (method, route, total) VALUES ('GET', '/seeded', $1)
+    ON CONFLICT (route, method) DO UPDATE SET total = visit_totals.total + EXCLUDED.total`, [visits])
+}
+
+const service = (databaseUrl: string, extra: Record<string, string> = {}) => startNode([...NODE_OPTIONS, 'dist/server.js'], {
+  NODE_ENV: 'production', LOG_LEVEL: 'info', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: 'bench:', ...extra
+}, '/health')
+
+function nginxAvailable (): boolean {
+  try {
+    execFileSync('nginx', ['-v'], { stdio: 'ignore' })
+    execFileSync('envsubst', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+const report: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: (await import('node:os')).cpus().length,
+  connections,
+  durationSeconds: duration
+}
+const md: string[] = []
+
+if (args.url) {
+  // A running service: the endpoints only (no ceilings, no memory: they need the process).
+  log(`bench ${args.url}: ${connections} connections, ${duration} s each`)
+  const rows: Record<string, Measure> = {}
+  for (const endpoint of ENDPOINTS) rows[endpoint.name] = await measure(args.url, endpoint)
+  report.url = args.url
+  report.endpoints = rows
+  md.push(`| endpoint (${args.url}) | req/s | p50 | p99 | errors | non-2xx |`, '|---|---:|---:|---:|---:|---:|')
+  for (const [name, m] of Object.entries(rows)) md.push(`| ${name} | ${m.rps} | ${ms(m.p50)} | ${ms(m.p99)} | ${m.errors + m.timeouts} | ${m.non2xx} |`)
+} else {
+  log('building (npm run build)')
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' })
+  const databaseUrl = await freshDatabase(adminUrl, 'ecs_bench')
+  log(`database ${new URL(databaseUrl).host}/ecs_bench (fresh), redis ${new URL(redisUrl).host}; ${connections} connections, ${warmup} s warm-up + ${duration} s per run`)
+
+  const app = await service(databaseUrl)
+  await sleep(1_000)
+  const coldIdle = app.rss()
+  const ceiling = await startNode([...NODE_OPTIONS, 'bench/ceiling.ts'], { NODE_ENV: 'production', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: 'bench-ceiling:' }, '/none')
+  await seed(databaseUrl, 1_000)
+  // A page of users to list, as in use.
+  await sql(databaseUrl, "INSERT INTO users (username) SELECT 'seed_' || g FROM generate_series(1, 100) AS g")
+
+  // Warm both up on every target before anything counts: JIT, pools, prepared statements.
+  for (const endpoint of ENDPOINTS) {
+    await load(app.base, endpoint, connections, warmup)
+    await load(ceiling.base, { ...endpoint, path: endpoint.ceiling }, connections, warmup)
+  }
+  await sleep(2_000)
+  const warmIdle = app.rss()
+
+  log('endpoint against its ceiling, one after the other:')
+  const memory = sampleMemory(app)
+  const rows: Array<{ endpoint: Endpoint, service: Measure, ceiling: Measure, ratio: number }> = []
+  for (const endpoint of ENDPOINTS) {
+    const bare = await measure(ceiling.base, { ...endpoint, name: `ceiling ${endpoint.ceiling}`, path: endpoint.ceiling })
+    const ours = await measure(app.base, endpoint)
+    rows.push({ endpoint, service: ours, ceiling: bare, ratio: ours.rps / bare.rps })
+  }
+
+  const stats: Record<string, { visits: number, measure: Measure }> = {}
+  const visitsNow = async () => Number((await sql<{ total: string }>(databaseUrl, 'SELECT sum(total)::text AS total FROM visit_totals'))[0].total)
+  stats.small = { visits: 1_000, measure: rows.find((r) => r.endpoint.path === '/api/stats')!.service }
+  if (seedVisits > 0) {
+    log(`seeding ${seedVisits} visits (generate_series)`)
+    const started = Date.now()
+    await seed(databaseUrl, seedVisits)
+    log(`  seeded in ${Math.round((Date.now() - started) / 1000)} s`)
+    const visits = await visitsNow()
+    stats.large = { visits, measure: await measure(app.base, { ...ENDPOINTS[2], name: `GET /api/stats (${visits} visits)` }) }
+  }
+  const peak = memory.stop()
+  await sleep(10_000)
+  const after = app.rss()
+
+  md.push('| endpoint | req/s | p50 | p99 | errors | non-2xx | ceiling | ceiling req/s | ratio | target |', '|---|---:|---:|---:|---:|---:|---|---:|---:|---|')
+  for (const { endpoint, service: m, ceiling: c, ratio } of rows) {
+    const ok = ratio >= endpoint.target && healthy(m)
+    md.push(`| ${endpoint.name} | ${m.rps} | ${ms(m.p50)} | ${ms(m.p99)} | ${m.errors + m.timeouts} | ${m.non2xx} | ${endpoint.ceiling} | ${c.rps} | ${pct(ratio)} | ≥ ${pct(endpoint.target)} ${ok ? 'met' : '**not met**'} |`)
+  }
+  if (stats.large) {
+    const ratio = stats.large.measure.rps / stats.small.measure.rps
+    md.push('', `GET /api/stats with ${stats.large.visits} visits recorded: ${stats.large.measure.rps} req/s, p99 ${ms(stats.large.measure.p99)}; at about ${stats.small.visits} visits (start of the run): ${stats.small.measure.rps} req/s — ${pct(ratio)} of it.`)
+  }
+  md.push('', `Service resident memory: ${coldIdle} MB idle after start, ${warmIdle} MB idle after warm-up, peak ${peak} MB during the runs, ${after} MB 10 s after them (${pct(after / warmIdle)} of warm idle, ${pct(after / coldIdle)} of cold idle).`)
+  report.endpoints = rows.map(({ endpoint, service: m, ceiling: c, ratio }) => ({ name: endpoint.name, ceilingRoute: endpoint.ceiling, target: endpoint.target, service: m, ceiling: c, ratio }))
+  report.stats = stats
+  report.memoryMb = { coldIdle, warmIdle, peak, after }
+
+  if (!args['no-nginx'] && nginxAvailable()) {
+    log('through nginx (the project\'s config, loopback, upstream keepalive):')
+    const limits = { NGINX_RATE_LIMIT: '1000000r/s', NGINX_RATE_BURST: '1000000' }
+    const nginx = await startLocalNginx([new URL(app.base).host], limits)
+    const proxied: Record<string, { direct: Measure, nginx: Measure, ratio: number }> = {}
+    try {
+      for (const endpoint of ENDPOINTS.filter((e) => ['GET /', 'GET /api/users', 'GET /api/info'].includes(e.name))) {
+        const direct = rows.find((r) => r.endpoint === endpoint)!.service
+        const through = await measure(nginx.base, { ...endpoint, name: `nginx ${endpoint.name}` })
+        proxied[endpoint.name] = { direct, nginx: through, ratio: through.rps / direct.rps }
+      }
+    } finally {
+      await nginx.stop()
+    }
+    md.push('', '| through nginx | req/s | p99 | direct req/s | ratio | target |', '|---|---:|---:|---:|---:|---|')
+    for (const [name, p] of Object.entries(proxied)) md.push(`| ${name} | ${p.nginx.rps} | ${ms(p.nginx.p99)} | ${p.direct.rps} | ${pct(p.ratio)} | ≥ 70 % ${p.ratio >= 0.7 && healthy(p.nginx) ? 'met' : '**not met**'} |`)
+    report.nginx = proxied
+
+    log('horizontal: one and two instances behind nginx:')
+    const second = await service(databaseUrl)
+    const scale: Record<string, Record<string, Measure>> = {}
+    try {
+      for (const [label, upstreams] of [['1 instance', [app]], ['2 instances', [app, second]]] as Array<[string, Server[]]>) {
+        const lb = await startLocalNginx(upstreams.map((s) => new URL(s.base).host), limits)
+        try {
+          scale[label] = {}
+          for (const endpoint of ENDPOINTS.filter((e) => ['GET /', 'GET /api/users'].includes(e.name))) {
+            scale[label][endpoint.name] = await measure(lb.base, { ...endpoint, name: `${label}: ${endpoint.name}` })
+          }
+        } finally {
+          await lb.stop()
+        }
+      }
+    } finally {
+      await second.stop()
+    }
+    md.push('', '| behind nginx | GET / req/s | GET /api/users req/s |', '|---|---:|---:|')
+    for (const [label, m] of Object.entries(scale)) md.push(`| ${label} | ${m['GET /'].rps} | ${m['GET /api/users'].rps} |`)
+    report.scale = scale
+  } else {
+    md.push('', 'nginx runs skipped (--no-nginx, or no nginx/envsubst on this machine).')
+  }
+
+  if (args['pool-sweep']) {
+    log('pool sizes:')
+    const sweep: Record<string, Record<string, Measure>> = {}
+    for (const size of [1, 2, 5, 10, 20]) {
+      const sized = await service(databaseUrl, { DB_POOL_MAX: String(size) })
+      try {
+        sweep[size] = {}
+        for (const endpoint of ENDPOINTS.filter((e) => e.path === '/api/users')) {
+          sweep[size][endpoint.name] = await measure(sized.base, { ...endpoint, name: `pool ${size}: ${endpoint.name}` })
+        }
+      } finally {
+        await sized.stop()
+      }
+    }
+    md.push('', '| DB_POOL_MAX | GET /api/users req/s (p99) | POST /api/users req/s (p99) |', '|---:|---:|---:|')
+    for (const [size, m] of Object.entries(sweep)) md.push(`| ${size} | ${m['GET /api/users'].rps} (${ms(m['GET /api/users'].p99)}) | ${m['POST /api/users'].rps} (${ms(m['POST /api/users'].p99)}) |`)
+    report.poolSweep = sweep
+  }
+
+  const code = await app.stop()
+  await ceiling.stop()
+  md.push('', `Service exit code after the run: ${code}.`)
+}
+
+const header = `Benchmark ${report.date}: Node ${process.version}, ${report.cpus} CPUs, ${connections} connections, ${duration} s per run (autocannon, in its own process).`
+const table = [header, '', ...md].join('\n')
+const dir = join(ROOT, 'bench', 'results')
+mkdirSync(dir, { recursive: true })
+const stamp = (report.date as string).replace(/[:.]/g, '-')
+writeFileSync(join(dir, `${stamp}.json`), JSON.stringify(report, null, 2))
+writeFileSync(join(dir, `${stamp}.md`), `${table}\n`)
+process.stdout.write(`\n${table}\n\nwritten: bench/results/${stamp}.json and .md\n`)

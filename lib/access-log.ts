@@ -1,0 +1,23 @@
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
+
+/**
+ * One access-log line per request, written when the answer is complete, instead of Fastify's
+ * two ("incoming request" and "request completed"): the same facts at half the cost of
+ * logging, which was the largest cost of a cheap request (README, "Performance").
+ */
+export class AccessLogController extends LogController {
+  override incomingRequest (): void {}
+
+  override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return
+    const line = {
+      method: request.method,
+      url: request.url,
+      statusCode: reply.statusCode,
+      ip: request.ip,
+      responseTime: reply.elapsedTime
+    }
+    if (error) reply.log.error({ ...line, err: error }, 'request errored')
+    else reply.log.info(line, 'request completed')
+  }
+}
