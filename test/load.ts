@@ -30,6 +30,8 @@ export class MixedLoad {
   readonly #base: string
   readonly #connections: number
   readonly #result: LoadResult = { byStatus: {}, errors: 0, errorsByCode: {}, tracked: 0, open503: 0, counters: [], counterRegressions: 0, maxLatencyMs: 0 }
+  // Answers by latency in whole milliseconds (the last slot: 10 s and more), for percentiles.
+  readonly #latencies = new Uint32Array(10_001)
   #running = false
   #workers: Promise<void>[] = []
   #seq = 0
@@ -42,6 +44,17 @@ export class MixedLoad {
   start (): void {
     this.#running = true
     this.#workers = Array.from({ length: this.#connections }, (_, i) => this.#worker(i))
+  }
+
+  /** The latency (ms) under which `p` % of the requests so far were answered. */
+  percentile (p: number): number {
+    const total = this.#latencies.reduce((a, b) => a + b, 0)
+    let seen = 0
+    for (let ms = 0; ms < this.#latencies.length; ms++) {
+      seen += this.#latencies[ms]
+      if (seen >= total * p / 100) return ms
+    }
+    return this.#latencies.length - 1
   }
 
   snapshot (): LoadResult {
@@ -80,7 +93,9 @@ export class MixedLoad {
         this.#result.errorsByCode[code] = (this.#result.errorsByCode[code] ?? 0) + 1
         if (code === 'ECONNREFUSED') await new Promise((resolve) => setTimeout(resolve, 10))
       }
-      this.#result.maxLatencyMs = Math.max(this.#result.maxLatencyMs, Math.round(performance.now() - started))
+      const latency = Math.round(performance.now() - started)
+      this.#result.maxLatencyMs = Math.max(this.#result.maxLatencyMs, latency)
+      this.#latencies[Math.min(latency, 10_000)]++
     }
   }
 }

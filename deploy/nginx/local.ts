@@ -22,6 +22,7 @@ export interface LocalNginx {
   /** http://127.0.0.1:PORT */
   base: string
   accessLog (): string
+  errorLog (): string
   stop (): Promise<void>
 }
 
@@ -37,19 +38,21 @@ export async function startLocalNginx (upstreams: string[], env: Record<string, 
   })
   // nginx opens /dev/stdout itself for its access log: give it a file (a pipe from spawn is a socket).
   const accessLogFile = join(dir, 'access.log')
-  const nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr', '-g', 'daemon off;'], { stdio: ['ignore', openSync(accessLogFile, 'w'), 'inherit'] })
+  const errorLogFile = join(dir, 'error.log')
+  const nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr', '-g', 'daemon off;'], { stdio: ['ignore', openSync(accessLogFile, 'w'), openSync(errorLogFile, 'w')] })
   const base = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 30_000
   for (;;) {
     try {
       if ((await fetch(`${base}/nginx-health`)).ok) break
     } catch {}
-    if (Date.now() > deadline || nginx.exitCode !== null) throw new Error('nginx did not start')
+    if (Date.now() > deadline || nginx.exitCode !== null) throw new Error(`nginx did not start:\n${readFileSync(errorLogFile, 'utf8')}`)
     await sleep(100)
   }
   return {
     base,
     accessLog: () => readFileSync(accessLogFile, 'utf8'),
+    errorLog: () => readFileSync(errorLogFile, 'utf8'),
     async stop () {
       if (nginx.exitCode === null) {
         nginx.kill('SIGQUIT')
