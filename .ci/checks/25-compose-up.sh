@@ -8,7 +8,12 @@ if docker compose version >/dev/null 2>&1; then compose=(docker compose -p ci-co
 else compose=(docker-compose -p ci-compose-check)
 fi
 trap '"${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || true' EXIT
-DOCKER_BUILDKIT=0 "${compose[@]}" up --build -d >/dev/null 2>&1 || fail "up"
+# The images compose would build, built first with the host's network: this machine's bridge
+# reaches no registry, so `npm ci` inside a compose build would wait for ever. compose then
+# uses them as they are (its image names: <project>_<service>, or <project>-<service> for compose v2).
+DOCKER_BUILDKIT=0 docker build -q --network host -t ci-compose-check_app -t ci-compose-check-app . >/dev/null || fail "build app"
+DOCKER_BUILDKIT=0 docker build -q --network host -t ci-compose-check_nginx -t ci-compose-check-nginx deploy/nginx >/dev/null || fail "build nginx"
+"${compose[@]}" up -d >/dev/null 2>&1 || fail "up"
 for _ in $(seq 1 120); do
   unhealthy=0
   for service in postgres redis app nginx; do
