@@ -12,8 +12,13 @@ try {
 }
 
 const app = Fastify(serverOptions(config))
-// fastify-plugin: the app's decorators and hooks live on the root instance, as in tests.
-await app.register(fp(serviceApp), { config })
+try {
+  // fastify-plugin: the app's decorators and hooks live on the root instance, as in tests.
+  await app.register(fp(serviceApp), { config })
+} catch (err) {
+  app.log.fatal({ err }, 'could not start')
+  process.exit(1)
+}
 
 // SIGTERM/SIGINT: drain keep-alive connections, stop accepting, finish in-flight requests,
 // flush visits, close pools, exit 0. A second signal or the delay passing exits 1.

@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -33,6 +33,11 @@ t.test('server.ts with nothing configured serves the API on the embedded back en
   const created = await fetch(`${first.url}/api/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"kept"}' })
   t.equal(created.status, 201)
   t.equal((await (await fetch(`${first.url}/api/cache-test`)).json() as { counter: number }).counter, 1)
+
+  const intruder = await startServer(env)
+  const [intruderCode] = intruder.child.exitCode === null ? await once(intruder.child, 'exit') : [intruder.child.exitCode]
+  t.equal(intruderCode, 1, 'a second process on the same data directory does not start')
+  t.match(intruder.output(), new RegExp(`in use by process ${first.child.pid}`), '… and says which process holds it')
   first.child.kill('SIGTERM')
   const [code] = await once(first.child, 'exit')
   t.equal(code, 0, 'exits cleanly, closing the data directory')
@@ -46,6 +51,16 @@ t.test('server.ts with nothing configured serves the API on the embedded back en
   t.ok(stats.total_visits >= 3, `visits survived the restart (${stats.total_visits})`)
   second.child.kill('SIGTERM')
   await once(second.child, 'exit')
+})
+
+t.test('a lock left by a process that is gone (killed, say) is taken over', async (t) => {
+  const dir = join(dataDir(t), 'data')
+  writeFileSync(`${dir}.lock`, '4194303') // above Linux's pid_max: no such process
+  const app = await build(t, { EMBEDDED_DATABASE_DIR: dir })
+  t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200)
+  t.equal(readFileSync(`${dir}.lock`, 'utf8'), String(process.pid))
+  await app.close()
+  t.notOk(existsSync(`${dir}.lock`), 'released on close')
 })
 
 t.test('EMBEDDED_DATABASE_DIR=:memory: keeps nothing between two apps', async (t) => {
