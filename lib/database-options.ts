@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { ClientBase, PoolConfig } from 'pg'
-import type { Config } from '../schemas/config.ts'
+import { usesEmbeddedDatabase, type Config } from '../schemas/config.ts'
 
 /** Where an embedded database listens (plugins/embedded-database.ts). */
 export interface EmbeddedAddress { host: string, port: number }
@@ -57,7 +57,7 @@ function sslOptions (config: Config): PoolConfig['ssl'] {
 
 /** Where the database is, for logs and /api/info: the host only, never a password. */
 export function databaseHost (config: Config): string {
-  if (!config.DATABASE_URL && !config.DB_HOST) return 'embedded'
+  if (usesEmbeddedDatabase(config)) return 'embedded'
   if (config.DATABASE_URL) {
     try {
       return new URL(config.DATABASE_URL).hostname || 'localhost'

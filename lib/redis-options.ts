@@ -1,5 +1,5 @@
 import type { RedisOptions } from 'ioredis'
-import type { Config } from '../schemas/config.ts'
+import { usesEmbeddedCache, type Config } from '../schemas/config.ts'
 
 /**
  * ioredis options from the configuration. Commands fail at once while Redis is unreachable
@@ -29,6 +29,6 @@ export function redisOptions (config: Config): RedisOptions {
 }
 
 export function redisHost (config: Config): string {
-  if (!config.REDIS_URL && !config.REDIS_HOST) return 'embedded'
+  if (usesEmbeddedCache(config)) return 'embedded'
   return redisOptions(config).host as string
 }
