@@ -5,7 +5,6 @@ import type { FastifyInstance } from 'fastify'
 declare module 'fastify' {
   interface FastifyInstance {
     shutdown: {
-      readonly draining: boolean
       /** Serves on for SHUTDOWN_DRAIN_MS, closing each keep-alive connection after its next answer. */
       drain (): Promise<void>
     }
@@ -17,20 +16,14 @@ declare module 'fastify' {
  * destroy the idle keep-alive connections, and a client that sent a request on one at that
  * moment would see a reset. Draining first answers every request normally but with
  * `Connection: close`, so clients leave their connections by themselves; when `close()` comes,
- * new connections are refused and the ones left carry requests that complete.
+ * new connections are refused and the ones left carry requests that complete. The header is
+ * set by a listener added only when draining starts, so serving costs nothing until then.
  */
 export default fp(async function shutdown (fastify: FastifyInstance) {
-  let draining = false
-
-  fastify.addHook('onRequest', (_request, reply, done) => {
-    if (draining) reply.header('connection', 'close')
-    done()
-  })
-
   fastify.decorate('shutdown', {
-    get draining () { return draining },
     async drain () {
-      draining = true
+      // Before Fastify's own listener, so the header is there before any answer is written.
+      fastify.server.prependListener('request', (_req, res) => res.setHeader('connection', 'close'))
       await sleep(fastify.config.SHUTDOWN_DRAIN_MS)
     }
   })
