@@ -6,8 +6,10 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
-import pg from 'pg'
 import { freePort } from '../deploy/nginx/local.ts'
+import { sql } from '../test/sql.ts'
+
+export { sql }
 
 export const ROOT = join(import.meta.dirname, '..')
 
@@ -109,16 +111,6 @@ export function sampleMemory (server: Server, everyMs = 200) {
   let peak = server.rss()
   const timer = setInterval(() => { peak = Math.max(peak, server.rss()) }, everyMs)
   return { stop: () => { clearInterval(timer); return peak } }
-}
-
-export async function sql<T extends pg.QueryResultRow> (url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return (await client.query<T>(text, values)).rows
-  } finally {
-    await client.end()
-  }
 }
 
 /** A database of its own for a run on `adminUrl`'s server, created empty (dropped first if there). */

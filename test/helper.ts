@@ -6,12 +6,13 @@ import { basename, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import fp from 'fastify-plugin'
 import Fastify, { type FastifyInstance } from 'fastify'
-import pg from 'pg'
+import type pg from 'pg'
 import { Redis } from 'ioredis'
 import { PGlite } from '@electric-sql/pglite'
 import tap from 'tap'
 import serviceApp, { loadConfig, serverOptions, type Config } from '../app.ts'
 import { testServers } from './setup/servers.ts'
+import { sql } from './sql.ts'
 
 type Test = Pick<typeof tap, 'teardown'>
 
@@ -43,16 +44,8 @@ export function testDatabaseUrl (): Promise<string> {
   database ??= (async () => {
     const admin = testServers().databaseUrl
     const name = `t_${runId}`.slice(0, 63)
-    const client = new pg.Client({ connectionString: admin })
-    await client.connect()
-    await client.query(`CREATE DATABASE "${name}"`)
-    await client.end()
-    tap.teardown(async () => {
-      const dropper = new pg.Client({ connectionString: admin })
-      await dropper.connect()
-      await dropper.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
-      await dropper.end()
-    })
+    await sql(admin, `CREATE DATABASE "${name}"`)
+    tap.teardown(() => sql(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
     const url = new URL(admin)
     url.pathname = `/${name}`
     return url.toString()
@@ -122,15 +115,8 @@ export async function query<T extends pg.QueryResultRow = Record<string, unknown
     }
   }
   const [running] = openEmbedded
-  const client = new pg.Client(backend === 'embedded'
-    ? { host: running.host, port: running.port, user: 'postgres', database: 'postgres' }
-    : { connectionString: await testDatabaseUrl() })
-  await client.connect()
-  try {
-    return (await client.query<T>(text, values)).rows
-  } finally {
-    await client.end()
-  }
+  const url = backend === 'embedded' ? `postgres://postgres@${running.host}:${running.port}/postgres` : await testDatabaseUrl()
+  return sql<T>(url, text, values)
 }
 
 /** Injects `url` every 100 ms until it answers 200 or `ms` pass; returns the last answer. */

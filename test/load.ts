@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs'
-
 export interface LoadResult {
   /** Answers by status code. */
   byStatus: Record<number, number>
@@ -98,10 +96,4 @@ export class MixedLoad {
       this.#latencies[Math.min(latency, 10_000)]++
     }
   }
-}
-
-/** Resident memory of a process, in MB (Linux /proc). */
-export function residentMemoryMb (pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
-  return Math.round(Number(kb) / 1024)
 }

@@ -1,23 +1,13 @@
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import pg from 'pg'
 import t from 'tap'
 import { keyPrefix, serve } from '../helper.ts'
 import { testServers } from '../setup/servers.ts'
 import { OwnPostgres } from '../own-servers.ts'
 import { MixedLoad } from '../load.ts'
+import { sql } from '../sql.ts'
 
 const CONNECTION_TIMEOUT_MS = 2_000
-
-async function sql<T extends pg.QueryResultRow> (url: string, text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return (await client.query<T>(text)).rows
-  } finally {
-    await client.end()
-  }
-}
 
 async function getJson (url: string) {
   const res = await fetch(url)
