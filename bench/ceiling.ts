@@ -8,6 +8,8 @@ import { Redis } from 'ioredis'
 import { loadConfig } from '../schemas/config.ts'
 import { poolOptions } from '../lib/database-options.ts'
 import { redisOptions } from '../lib/redis-options.ts'
+import { CREATE_USER, LIST_USERS_FIRST } from '../plugins/users.ts'
+import { VISIT_TOTALS } from '../plugins/visits.ts'
 
 const config = loadConfig(process.env)
 const pool = new pg.Pool(poolOptions(config))
@@ -20,7 +22,7 @@ app.get('/none', async () => ({ message: 'hello' }))
 // GET /api/users: the same single SELECT (first page of 10, one row more).
 app.get('/select', async () => (await pool.query({
   name: 'users-list-first',
-  text: 'SELECT id, username, created_at FROM users ORDER BY id DESC LIMIT $1',
+  text: LIST_USERS_FIRST,
   values: [11]
 })).rows)
 
@@ -28,7 +30,7 @@ app.get('/select', async () => (await pool.query({
 app.post('/insert', async (request, reply) => {
   const { rows } = await pool.query({
     name: 'users-create',
-    text: 'INSERT INTO users (username) VALUES ($1) ON CONFLICT (username) DO NOTHING RETURNING id, username, created_at',
+    text: CREATE_USER,
     values: [(request.body as { username: string }).username]
   })
   return reply.code(201).send(rows[0])
@@ -43,7 +45,7 @@ app.get('/redis', async () => {
 // GET /api/stats: the counter read.
 app.get('/counter', async () => (await pool.query({
   name: 'visits-totals',
-  text: 'SELECT method, route, total FROM visit_totals ORDER BY total DESC, route, method'
+  text: VISIT_TOTALS
 })).rows)
 
 // GET /health: one SELECT 1 and one PING, together.

@@ -23,6 +23,12 @@ export const UserNotFound = createError('USER_NOT_FOUND', 'User %s not found', 4
 
 interface UserRow { id: string, username: string, created_at: Date }
 
+// Exported for the benchmark's ceiling server (bench/ceiling.ts), which runs the same statements.
+// ON CONFLICT DO NOTHING: a taken name inserts nothing and raises nothing, so repeated attempts
+// leave no dead tuples behind in the unique index and no errors in the server log.
+export const CREATE_USER = 'INSERT INTO users (username) VALUES ($1) ON CONFLICT (username) DO NOTHING RETURNING id, username, created_at'
+export const LIST_USERS_FIRST = 'SELECT id, username, created_at FROM users ORDER BY id DESC LIMIT $1'
+
 function toUser (row: UserRow): User {
   // id is bigint in SQL, returned by pg as a string; ids stay below 2^53 in practice.
   return { id: Number(row.id), username: row.username, created_at: row.created_at.toISOString() }
@@ -38,11 +44,9 @@ export default fp(async function users (fastify: FastifyInstance) {
 
   fastify.decorate('users', {
     async create (username) {
-      // ON CONFLICT DO NOTHING: a taken name inserts nothing and raises nothing, so repeated
-      // attempts leave no dead tuples behind in the unique index and no errors in the server log.
       const { rows } = await pg.query<UserRow>({
         name: 'users-create',
-        text: 'INSERT INTO users (username) VALUES ($1) ON CONFLICT (username) DO NOTHING RETURNING id, username, created_at',
+        text: CREATE_USER,
         values: [username]
       })
       if (rows.length === 0) throw new UsernameTaken(username)
@@ -55,7 +59,7 @@ export default fp(async function users (fastify: FastifyInstance) {
       const { rows } = cursor === undefined
         ? await pg.query<UserRow>({
           name: 'users-list-first',
-          text: 'SELECT id, username, created_at FROM users ORDER BY id DESC LIMIT $1',
+          text: LIST_USERS_FIRST,
           values: [limit + 1]
         })
         : await pg.query<UserRow>({

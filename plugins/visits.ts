@@ -24,6 +24,8 @@ export interface Visits {
 
 interface Visit { at: number, method: string, route: string, status: number, ip: string }
 
+export const VISIT_TOTALS = 'SELECT method, route, total FROM visit_totals ORDER BY total DESC, route, method'
+
 // One statement a batch: the rows and the running totals are written atomically. Totals are
 // upserted in a fixed (method, route) order so two instances flushing at once cannot deadlock.
 export const INSERT_BATCH = `
@@ -123,7 +125,7 @@ export default fp(async function visits (fastify: FastifyInstance) {
     async totals () {
       const { rows } = await pg.query<{ method: string, route: string, total: string }>({
         name: 'visits-totals',
-        text: 'SELECT method, route, total FROM visit_totals ORDER BY total DESC, route, method'
+        text: VISIT_TOTALS
       })
       const endpoints = rows.map((row) => ({ method: row.method, route: row.route, visits: Number(row.total) }))
       return { total_visits: endpoints.reduce((sum, e) => sum + e.visits, 0), endpoints }
