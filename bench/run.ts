@@ -138,14 +138,15 @@ if (args.url) {
 
   const stats: Record<string, { visits: number, measure: Measure }> = {}
   const visitsNow = async () => Number((await sql<{ total: string }>(databaseUrl, 'SELECT sum(total)::text AS total FROM visit_totals'))[0].total)
-  stats.small = { visits: 1_000, measure: rows.find((r) => r.endpoint.path === '/api/stats')!.service }
+  const statsRow = rows.find((r) => r.endpoint.path === '/api/stats')!
+  stats.small = { visits: 1_000, measure: statsRow.service }
   if (seedVisits > 0) {
     log(`seeding ${seedVisits} visits (generate_series)`)
     const started = Date.now()
     await seed(databaseUrl, seedVisits)
     log(`  seeded in ${Math.round((Date.now() - started) / 1000)} s`)
     const visits = await visitsNow()
-    stats.large = { visits, measure: await measure(app.base, { ...ENDPOINTS[2], name: `GET /api/stats (${visits} visits)` }) }
+    stats.large = { visits, measure: await measure(app.base, { ...statsRow.endpoint, name: `GET /api/stats (${visits} visits)` }) }
   }
   const peak = memory.stop()
   await sleep(10_000)
