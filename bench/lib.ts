@@ -1,6 +1,6 @@
 // What the benchmark and the soak run share: the service and the ceiling server as processes of
 // their own, the load generator (autocannon, in this process), and memory sampling.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -15,6 +15,22 @@ export const ROOT = join(import.meta.dirname, '..')
 
 /** The V8 heap settings the service ships with (package.json config.node_options, the image's NODE_OPTIONS). */
 export const NODE_OPTIONS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { config: { node_options: string } }).config.node_options.split(' ')
+
+const env = process.env
+
+/**
+ * The servers of a run, from the service's own variables, else the local ones: PostgreSQL as a
+ * role that may create databases (each run makes a fresh one), and Redis.
+ */
+export const SERVERS = {
+  adminUrl: env.DATABASE_URL ?? (env.DB_HOST ? `postgres://${env.DB_USER ?? 'postgres'}${env.DB_PASSWORD ? `:${encodeURIComponent(env.DB_PASSWORD)}` : ''}@${env.DB_HOST}:${env.DB_PORT ?? 5432}/${env.DB_NAME ?? 'postgres'}` : 'postgres://postgres@127.0.0.1:5432/postgres'),
+  redisUrl: env.REDIS_URL ?? (env.REDIS_HOST ? `redis://${env.REDIS_HOST}:${env.REDIS_PORT ?? 6379}` : 'redis://127.0.0.1:6379')
+}
+
+/** `npm run build`: the runs measure the compiled service, as it ships. */
+export function buildService (): void {
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' })
+}
 
 export interface Target {
   name: string
@@ -78,6 +94,16 @@ export async function startNode (args: string[], env: Record<string, string | un
       return code as number | null
     }
   }
+}
+
+/**
+ * The built service as it ships (production mode, `info` logs, the image's heap bounds) on
+ * `databaseUrl`; `nodeArgs` go before the entry point (e.g. --cpu-prof).
+ */
+export function startService (databaseUrl: string, serviceEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Server> {
+  return startNode([...NODE_OPTIONS, ...nodeArgs, 'dist/server.js'], {
+    NODE_ENV: 'production', LOG_LEVEL: 'info', DATABASE_URL: databaseUrl, REDIS_URL: SERVERS.redisUrl, REDIS_KEY_PREFIX: 'bench:', ...serviceEnv
+  }, '/health')
 }
 
 let sequence = 0

@@ -1,12 +1,11 @@
 // `npm run bench:profile -- [PATH] [--method POST] [--duration S]`: the service under
 // `node --cpu-prof` while autocannon loads one endpoint; prints where the CPU went, by
 // function (self time) and by package. The .cpuprofile is kept for Chrome DevTools.
-import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { freshDatabase, load, NODE_OPTIONS, ROOT, startNode } from './lib.ts'
+import { buildService, freshDatabase, load, ROOT, SERVERS, startService } from './lib.ts'
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -17,18 +16,14 @@ const { values: args, positionals } = parseArgs({
   }
 })
 const path = positionals[0] ?? '/'
-const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 interface Node { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, children?: number[] }
 interface Profile { nodes: Node[], samples: number[], timeDeltas: number[] }
 
-execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' })
-const databaseUrl = await freshDatabase(adminUrl, 'ecs_bench_profile')
+buildService()
+const databaseUrl = await freshDatabase(SERVERS.adminUrl, 'ecs_bench_profile')
 const dir = mkdtempSync(join(tmpdir(), 'cpuprofile-'))
-const app = await startNode([...NODE_OPTIONS, '--cpu-prof', `--cpu-prof-dir=${dir}`, 'dist/server.js'], {
-  NODE_ENV: 'production', LOG_LEVEL: 'info', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: 'bench-profile:'
-}, '/health')
+const app = await startService(databaseUrl, { REDIS_KEY_PREFIX: 'bench-profile:' }, ['--cpu-prof', `--cpu-prof-dir=${dir}`])
 const target = { name: `${args.method} ${path}`, method: args.method as 'GET', path, body: args.method === 'POST' ? (n: number) => `{"username":"p$RUN_${n}"}` : undefined }
 await load(app.base, target, Number(args.connections), 2)
 const m = await load(app.base, target, Number(args.connections), Number(args.duration))

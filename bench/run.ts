@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { startLocalNginx } from '../deploy/nginx/local.ts'
-import { freshDatabase, load, NODE_OPTIONS, ROOT, sampleMemory, sql, startNode, type Measure, type Server, type Target } from './lib.ts'
+import { buildService, freshDatabase, load, NODE_OPTIONS, ROOT, sampleMemory, SERVERS, sql, startNode, startService, type Measure, type Server, type Target } from './lib.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -46,9 +46,7 @@ const ENDPOINTS: Endpoint[] = [
   { name: 'GET /api/info', method: 'GET', path: '/api/info', ceiling: '/none', target: 0.6 }
 ]
 
-const env = process.env
-const adminUrl = env.DATABASE_URL ?? (env.DB_HOST ? `postgres://${env.DB_USER ?? 'postgres'}${env.DB_PASSWORD ? `:${encodeURIComponent(env.DB_PASSWORD)}` : ''}@${env.DB_HOST}:${env.DB_PORT ?? 5432}/${env.DB_NAME ?? 'postgres'}` : 'postgres://postgres@127.0.0.1:5432/postgres')
-const redisUrl = env.REDIS_URL ?? (env.REDIS_HOST ? `redis://${env.REDIS_HOST}:${env.REDIS_PORT ?? 6379}` : 'redis://127.0.0.1:6379')
+const { adminUrl, redisUrl } = SERVERS
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
 const pct = (x: number) => `${Math.round(x * 100)} %`
@@ -72,10 +70,6 @@ async function seed (databaseUrl: string, visits: number): Promise<void> {
   await sql(databaseUrl, `INSERT INTO visit_totals (method, route, total) VALUES ('GET', '/seeded', $1)
     ON CONFLICT (route, method) DO UPDATE SET total = visit_totals.total + EXCLUDED.total`, [visits])
 }
-
-const service = (databaseUrl: string, extra: Record<string, string> = {}) => startNode([...NODE_OPTIONS, 'dist/server.js'], {
-  NODE_ENV: 'production', LOG_LEVEL: 'info', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: 'bench:', ...extra
-}, '/health')
 
 function nginxAvailable (): boolean {
   try {
@@ -107,11 +101,11 @@ if (args.url) {
   for (const [name, m] of Object.entries(rows)) md.push(`| ${name} | ${m.rps} | ${ms(m.p50)} | ${ms(m.p99)} | ${m.errors + m.timeouts} | ${m.non2xx} |`)
 } else {
   log('building (npm run build)')
-  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' })
+  buildService()
   const databaseUrl = await freshDatabase(adminUrl, 'ecs_bench')
   log(`database ${new URL(databaseUrl).host}/ecs_bench (fresh), redis ${new URL(redisUrl).host}; ${connections} connections, ${warmup} s warm-up + ${duration} s per run`)
 
-  const app = await service(databaseUrl)
+  const app = await startService(databaseUrl)
   await sleep(1_000)
   const coldIdle = app.rss()
   const ceiling = await startNode([...NODE_OPTIONS, 'bench/ceiling.ts'], { NODE_ENV: 'production', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: 'bench-ceiling:' }, '/none')
@@ -185,7 +179,7 @@ if (args.url) {
     report.nginx = proxied
 
     log('horizontal: one and two instances behind nginx:')
-    const second = await service(databaseUrl)
+    const second = await startService(databaseUrl)
     const scale: Record<string, Record<string, Measure>> = {}
     try {
       for (const [label, upstreams] of [['1 instance', [app]], ['2 instances', [app, second]]] as Array<[string, Server[]]>) {
@@ -213,7 +207,7 @@ if (args.url) {
     log('pool sizes:')
     const sweep: Record<string, Record<string, Measure>> = {}
     for (const size of [1, 2, 5, 10, 20]) {
-      const sized = await service(databaseUrl, { DB_POOL_MAX: String(size) })
+      const sized = await startService(databaseUrl, { DB_POOL_MAX: String(size) })
       try {
         sweep[size] = {}
         for (const endpoint of ENDPOINTS.filter((e) => e.path === '/api/users')) {

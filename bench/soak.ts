@@ -6,11 +6,10 @@
 //   - users in the table = 201s received; total_visits = answers to tracked routes
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { execFileSync } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { MixedLoad } from '../test/load.ts'
-import { freshDatabase, NODE_OPTIONS, ROOT, sql, startNode } from './lib.ts'
+import { buildService, freshDatabase, ROOT, SERVERS, sql, startService } from './lib.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -21,14 +20,9 @@ const { values: args } = parseArgs({
 })
 const duration = Number(args.duration)
 const warmup = Number(args.warmup)
-const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-
-execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' })
-const databaseUrl = await freshDatabase(adminUrl, 'ecs_soak')
-const app = await startNode([...NODE_OPTIONS, 'dist/server.js'], {
-  NODE_ENV: 'production', LOG_LEVEL: 'info', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `soak:${Date.now()}:`
-}, '/health')
+buildService()
+const databaseUrl = await freshDatabase(SERVERS.adminUrl, 'ecs_soak')
+const app = await startService(databaseUrl, { REDIS_KEY_PREFIX: `soak:${Date.now()}:` })
 const idle = app.rss()
 
 const samples: Array<{ t: number, rss: number }> = []

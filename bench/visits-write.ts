@@ -7,13 +7,13 @@ import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { INSERT_BATCH } from '../plugins/visits.ts'
 import { migrate } from '../lib/migrate.ts'
-import { freshDatabase } from './lib.ts'
+import { freshDatabase, SERVERS } from './lib.ts'
 
 const BATCH = 2_000 // VISITS_BATCH_SIZE
 const BATCHES = 100
 const ROUTES = [['GET', '/'], ['GET', '/api/users'], ['POST', '/api/users'], ['GET', '/api/stats']]
 
-const url = await freshDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'ecs_bench_visits')
+const url = await freshDatabase(SERVERS.adminUrl, 'ecs_bench_visits')
 const client = new pg.Client({ connectionString: url })
 await client.connect()
 await migrate(client as unknown as pg.PoolClient)
