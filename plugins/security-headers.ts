@@ -22,7 +22,7 @@ const POLICY: HelmetOptions = {
 }
 
 /** The headers helmet sets for `options`: run once on a response that only records them. */
-export function helmetHeaders (options: HelmetOptions): Record<string, string> {
+function helmetHeaders (options: HelmetOptions): Record<string, string> {
   const headers: Record<string, string> = {}
   const recorder = {
     setHeader (name: string, value: string | number) { headers[name.toLowerCase()] = String(value) },
