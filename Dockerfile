@@ -25,12 +25,15 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# CA bundles for verify-full TLS (certs/README.md: npm run push puts the RDS bundle there).
+COPY certs/ ./certs/
 USER node
 EXPOSE 3000
-# ECS ignores this (the task definition has its own); plain `docker run` uses it. A 1 s
-# interval, so a new container reports healthy within about 1.5 s of starting (the classic
-# builder has no --start-interval); each check costs one short-lived node process.
-HEALTHCHECK --interval=1s --timeout=2s --start-period=10s --retries=3 \
+# Liveness for plain `docker run` and compose (ECS runs the same script from the task
+# definition). Every 15 s for the container's life; while starting, every 1 s
+# (--start-interval, Docker >= 25), so a new container is healthy within about a second of
+# serving; failures in the 30 s start period do not count.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --start-interval=1s --retries=3 \
   CMD ["node", "dist/scripts/healthcheck.js"]
 # Exec form: node is PID 1 and receives SIGTERM itself (ECS: initProcessEnabled reaps zombies).
 CMD ["node", "dist/server.js"]

@@ -39,6 +39,11 @@ export function serverOptions (config: Config): FastifyServerOptions {
     trustProxy: config.TRUST_PROXY,
     bodyLimit: config.BODY_LIMIT,
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    // avvio's default of 10 s per plugin is too short for the embedded database's first start
+    // (PGlite compiles its WebAssembly and runs initdb) on a loaded 2-core machine or a small
+    // VM: seen at 10-14 s in CI. Start-up does not wait for a real database or Redis, so only
+    // that plugin comes near this bound.
+    pluginTimeout: 120_000,
     onConstructorPoisoning: 'error',
     onProtoPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 }

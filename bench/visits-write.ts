@@ -16,7 +16,7 @@ const ROUTES = [['GET', '/'], ['GET', '/api/users'], ['POST', '/api/users'], ['G
 const url = await freshDatabase(SERVERS.adminUrl, 'ecs_bench_visits')
 const client = new pg.Client({ connectionString: url })
 await client.connect()
-await migrate(client as unknown as pg.PoolClient)
+await migrate(client)
 
 function batch () {
   const now = Date.now()

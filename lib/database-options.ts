@@ -1,16 +1,17 @@
 import { readFileSync } from 'node:fs'
-import type { ClientBase, PoolConfig } from 'pg'
+import type { ClientBase, ClientConfig, PoolConfig } from 'pg'
 import { usesEmbeddedDatabase, type Config } from '../schemas/config.ts'
 
 /** Where an embedded database listens (plugins/embedded-database.ts). */
 export interface EmbeddedAddress { host: string, port: number }
 
 /**
- * pg pool options from the configuration: every query bounded, TLS as RDS wants it. With an
- * embedded database, the same pool connects to it instead.
+ * Where and how to connect, for every connection the service opens: the request pool, the
+ * migration session and the readiness check. TLS as configured (schemas/config.ts resolved
+ * DATABASE_URL's sslmode into DB_SSL). With an embedded database, its loopback address.
  */
-export function poolOptions (config: Config, embedded?: EmbeddedAddress | null): PoolConfig {
-  const connection: PoolConfig = embedded
+export function connectionOptions (config: Config, embedded?: EmbeddedAddress | null): ClientConfig {
+  const connection: ClientConfig = embedded
     ? { host: embedded.host, port: embedded.port, database: 'postgres', user: 'postgres' }
     : config.DATABASE_URL
       ? { connectionString: config.DATABASE_URL }
@@ -25,17 +26,27 @@ export function poolOptions (config: Config, embedded?: EmbeddedAddress | null):
     ...connection,
     ssl: embedded ? false : sslOptions(config),
     application_name: config.SERVICE_NAME,
+    // Waiting for the server to answer a connect is bounded, so an unreachable database turns
+    // into a prompt 503 (or a failed readiness check), not a hung request.
+    connectionTimeoutMillis: config.DB_CONNECTION_TIMEOUT_MS,
+    keepAlive: true
+  }
+}
+
+/**
+ * pg pool options of the request pool: every query bounded. With an embedded database, the
+ * same pool connects to it instead.
+ */
+export function poolOptions (config: Config, embedded?: EmbeddedAddress | null): PoolConfig {
+  return {
+    ...connectionOptions(config, embedded),
     // PGlite has one session that every socket connection shares, so two pooled connections
     // would collide on the named prepared statements; it runs one query at a time anyway.
     max: embedded ? 1 : config.DB_POOL_MAX,
     // That session also outlives a pooled connection, and so do the statements it prepared:
     // a new connection starts by forgetting them, or preparing them again would fail.
     ...(embedded ? { onConnect: resetEmbeddedSession } : {}),
-    // Waiting for a connection (or for the server to answer a connect) is bounded,
-    // so an unreachable database turns into a prompt 503, not a hung request.
-    connectionTimeoutMillis: config.DB_CONNECTION_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
-    keepAlive: true,
     statement_timeout: config.DB_STATEMENT_TIMEOUT_MS,
     // The client gives up a little after the server should have: covers a server that stopped answering.
     query_timeout: config.DB_STATEMENT_TIMEOUT_MS + 1_000,
@@ -47,9 +58,11 @@ async function resetEmbeddedSession (client: ClientBase): Promise<void> {
   await client.query('DEALLOCATE ALL')
 }
 
-function sslOptions (config: Config): PoolConfig['ssl'] {
+function sslOptions (config: Config): ClientConfig['ssl'] {
   switch (config.DB_SSL) {
+    // Encrypted, but any certificate is accepted: only where the network itself is trusted.
     case 'require': return { rejectUnauthorized: false }
+    // Node checks the chain against the CA bundle and the certificate's names against the host.
     case 'verify-full': return { rejectUnauthorized: true, ca: readFileSync(config.DB_SSL_CA as string, 'utf8') }
     default: return false
   }

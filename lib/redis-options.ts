@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import type { RedisOptions } from 'ioredis'
 import { usesEmbeddedCache, type Config } from '../schemas/config.ts'
 
@@ -15,8 +16,9 @@ export function redisOptions (config: Config): RedisOptions {
     username: url?.username ? decodeURIComponent(url.username) : undefined,
     password: url?.password ? decodeURIComponent(url.password) : config.REDIS_PASSWORD,
     db: url && url.pathname.length > 1 ? Number(url.pathname.slice(1)) : config.REDIS_DB,
-    // ElastiCache in-transit encryption: TLS with the system's CA bundle.
-    tls: tls ? {} : undefined,
+    // ElastiCache in-transit encryption: TLS, the server's certificate and name checked against
+    // the system's CAs (Amazon's are among them) or REDIS_TLS_CA.
+    tls: tls ? (config.REDIS_TLS_CA ? { ca: readFileSync(config.REDIS_TLS_CA, 'utf8') } : {}) : undefined,
     keyPrefix: config.REDIS_KEY_PREFIX,
     connectionName: config.SERVICE_NAME,
     lazyConnect: true,
@@ -24,7 +26,12 @@ export function redisOptions (config: Config): RedisOptions {
     maxRetriesPerRequest: 1,
     commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
     connectTimeout: config.REDIS_COMMAND_TIMEOUT_MS * 2,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000)
+    // At most 1 s between attempts, so a returning Redis is in use again within about a second.
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+    // After an ElastiCache failover the old primary, now a replica, answers writes with
+    // READONLY while the connection stays up: reconnect, so the endpoint's DNS leads to the
+    // new primary. The failed command is not resent (2 would): the request answers 503.
+    reconnectOnError: (err) => err.message.startsWith('READONLY')
   }
 }
 

@@ -78,9 +78,24 @@ function redisCache (fastify: FastifyInstance): Cache {
       return redis.ttl(key)
     },
     async ping () {
+      // A connection being opened (start-up, a reconnect) is waited for, within the command timeout.
+      if (redis.status === 'connecting' || redis.status === 'connect') await ready(redis, fastify.config.REDIS_COMMAND_TIMEOUT_MS)
       return redis.ping().then(() => true, () => false)
     }
   }
+}
+
+/** Resolves when `redis` is ready or `ms` have passed, whichever comes first. */
+function ready (redis: Redis, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      redis.off('ready', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    redis.once('ready', done)
+  })
 }
 
 /** One process's memory: counters are not shared between instances, so never production. */

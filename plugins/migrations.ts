@@ -1,6 +1,8 @@
 import fp from 'fastify-plugin'
+import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
 import { migrate } from '../lib/migrate.ts'
+import { connectionOptions } from '../lib/database-options.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -10,44 +12,63 @@ declare module 'fastify' {
 
 const RETRY_MIN_MS = 500
 const RETRY_MAX_MS = 10_000
+// Start-up waits this long for the first attempt, so a fresh start on a reachable database
+// serves `healthy` from its first request; a longer migration, or one waiting for another
+// instance's lock, goes on in the background while the service listens and reports `migrating`.
+const START_WAIT_MS = 10_000
 
 /**
  * Applies the SQL migrations at start-up (DB_MIGRATE_ON_START, the default). When the database
- * is down the service starts anyway, reports `migrating` on /health, and retries in the
- * background until it succeeds.
+ * is down, drops during a migration, or another instance holds the migration lock, the service
+ * starts anyway, reports `migrating` on /health, and retries in the background until it succeeds.
+ *
+ * Each attempt uses a connection of its own, not one of the request pool: the pool's query
+ * timeout would stop a long migration, and the session's settings and lock stay with it.
  */
 export default fp(async function migrations (fastify: FastifyInstance) {
-  const state = { ready: !fastify.config.DB_MIGRATE_ON_START }
+  const { config, log } = fastify
+  const state = { ready: !config.DB_MIGRATE_ON_START }
   fastify.decorate('migrations', state)
   if (state.ready) return
 
   let timer: NodeJS.Timeout | undefined
   let closing = false
   let delay = RETRY_MIN_MS
+  let running: Promise<void> | undefined
+  let client: pg.Client | undefined
 
   async function attempt (): Promise<void> {
-    let client
+    client = new pg.Client({ ...connectionOptions(config, fastify.embeddedDatabase), application_name: `${config.SERVICE_NAME} migrations` })
+    // A server that drops the connection mid-migration emits 'error' on the client: heard
+    // here, the pending query rejects and the attempt is retried, instead of a crash.
+    client.on('error', (err) => log.warn({ err }, 'migration connection lost'))
     try {
-      client = await fastify.pg.connect()
-      const applied = await migrate(client)
+      await client.connect()
+      const applied = await migrate(client, { timeoutMs: config.DB_MIGRATION_TIMEOUT_MS })
       state.ready = true
-      fastify.log.info({ applied }, applied.length ? 'migrations applied' : 'schema up to date')
+      log.info({ applied }, applied.length ? 'migrations applied' : 'schema up to date')
     } catch (err) {
-      fastify.log.warn({ err, retryInMs: delay }, 'migrations could not run yet')
+      log.warn({ err, retryInMs: delay }, 'migrations could not run yet')
       if (!closing) {
-        timer = setTimeout(attempt, delay)
+        timer = setTimeout(() => { running = attempt() }, delay)
         delay = Math.min(delay * 2, RETRY_MAX_MS)
       }
     } finally {
-      // The session changed settings and held a lock: do not hand it back to the pool.
-      client?.release(true)
+      await client.end().catch(() => {})
     }
   }
 
   fastify.addHook('onClose', async () => {
     closing = true
     clearTimeout(timer)
+    // A migration still running (or waiting for another instance's lock) is rolled back.
+    await client?.end().catch(() => {})
+    await running
   })
 
-  await attempt()
+  running = attempt()
+  let timeout: NodeJS.Timeout | undefined
+  await Promise.race([running, new Promise((resolve) => { timeout = setTimeout(resolve, START_WAIT_MS) })])
+  clearTimeout(timeout)
+  if (!state.ready) log.info('migrations not applied yet: serving, /health reports migrating until they are')
 }, { name: 'migrations', dependencies: ['database'] })

@@ -8,6 +8,7 @@ const root: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/', {
     schema: {
+      operationId: 'getWelcome',
       summary: 'Welcome',
       tags: ['service'],
       response: { 200: WelcomeSchema, ...errorResponses }

@@ -1,9 +1,11 @@
+import { accessSync, constants } from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
 const port = (fallback: number, minimum = 1) => Type.Integer({ minimum, maximum: 65535, default: fallback })
 const millis = (fallback: number) => Type.Integer({ minimum: 1, maximum: 600_000, default: fallback })
 const flag = (fallback: boolean) => Type.Boolean({ default: fallback })
+const SslMode = Type.Union([Type.Literal('disable'), Type.Literal('require'), Type.Literal('verify-full')])
 
 // Every variable the service reads. Names and defaults of the Flask service are kept
 // (DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD, REDIS_HOST, REDIS_PORT).
@@ -32,14 +34,19 @@ export const ConfigSchema = Type.Object({
   DB_NAME: Type.String({ minLength: 1, default: 'postgres' }),
   DB_USER: Type.String({ minLength: 1, default: 'postgres' }),
   DB_PASSWORD: Type.Optional(Type.String()),
-  // disable | require (encrypt, RDS default) | verify-full (encrypt and check the CA in DB_SSL_CA)
-  DB_SSL: Type.Union([Type.Literal('disable'), Type.Literal('require'), Type.Literal('verify-full')], { default: 'disable' }),
+  // disable (the default) | require (encrypt, server not authenticated) | verify-full (encrypt and
+  // check the server's certificate and name against the CA bundle in DB_SSL_CA: production on RDS).
+  // `sslmode`/`sslrootcert` in DATABASE_URL mean the same; a contradiction stops start-up.
+  DB_SSL: Type.Optional(SslMode),
   DB_SSL_CA: Type.Optional(Type.String({ minLength: 1 })),
   // 10 per process: see README "Pool size" for the measurement that chose it.
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   DB_CONNECTION_TIMEOUT_MS: millis(2_000),
   DB_STATEMENT_TIMEOUT_MS: millis(5_000),
   DB_MIGRATE_ON_START: flag(true),
+  // Bound of the migration session (statement_timeout, which covers waiting for the lock);
+  // 0: none, so a long migration runs to completion. Not the request statement timeout.
+  DB_MIGRATION_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 0 }),
   // With neither DATABASE_URL nor DB_HOST (never in production): the embedded PostgreSQL
   // (PGlite) keeps its data here; `:memory:` keeps nothing.
   EMBEDDED_DATABASE_DIR: Type.String({ minLength: 1, default: '.data/pglite' }),
@@ -49,6 +56,8 @@ export const ConfigSchema = Type.Object({
   REDIS_PORT: port(6379),
   REDIS_PASSWORD: Type.Optional(Type.String()),
   REDIS_TLS: flag(false),
+  // PEM file of the CA that signed Redis' certificate; without it, the system's CAs (ElastiCache's).
+  REDIS_TLS_CA: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_DB: Type.Integer({ minimum: 0, maximum: 15, default: 0 }),
   REDIS_KEY_PREFIX: Type.String({ default: '' }),
   REDIS_COMMAND_TIMEOUT_MS: millis(1_000),
@@ -57,9 +66,20 @@ export const ConfigSchema = Type.Object({
   VISITS_FLUSH_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 250, default: 100 }),
   VISITS_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 2_000 }),
   VISITS_BUFFER_MAX: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 50_000 }),
+  // Visits (which hold client addresses) older than this are deleted in the background; 0 keeps
+  // them for ever. Totals are running counts and do not change. See README "Data retention".
+  VISITS_RETENTION_DAYS: Type.Integer({ minimum: 0, maximum: 36_500, default: 90 }),
+  VISITS_RETENTION_INTERVAL_MS: Type.Integer({ minimum: 1_000, maximum: 86_400_000, default: 3_600_000 }),
+  VISITS_RETENTION_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 100_000, default: 5_000 }),
+
+  // Readiness (/health) is checked in the background this often, on connections of its own.
+  HEALTH_CHECK_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 1_000 }),
+  // Longest wait for one check (connect, SELECT 1); beyond it the dependency counts as lost.
+  HEALTH_CHECK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 1_000 }),
 
   MAX_EVENT_LOOP_DELAY_MS: millis(1_000),
-  DOCS: flag(true)
+  // /docs and /docs/json: on by default outside production, off in production.
+  DOCS: Type.Optional(Type.Boolean())
 })
 
 export type Config = Static<typeof ConfigSchema>
@@ -98,10 +118,65 @@ export function loadConfig (env: Record<string, string | undefined> = {}): Confi
       throw new ConfigError('Invalid configuration: REDIS_URL or REDIS_HOST is required when NODE_ENV=production (the in-process cache never runs in production)')
     }
   }
-  if (config.DB_SSL === 'verify-full' && !config.DB_SSL_CA) {
-    throw new ConfigError('Invalid configuration: DB_SSL_CA is required when DB_SSL=verify-full')
+  config.DOCS ??= config.NODE_ENV !== 'production'
+  resolveDatabaseTls(config)
+  for (const name of ['DB_SSL_CA', 'REDIS_TLS_CA'] as const) {
+    const file = config[name]
+    if (file && !readable(file)) throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(file)}: no readable CA file there`)
   }
   return config
+}
+
+function readable (file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+// libpq's names in a connection string, and what they mean here. `allow`, `prefer` (TLS only if
+// the server offers it) and `verify-ca` (no name check) are refused: say what is meant.
+const URL_SSL_MODES: Record<string, Static<typeof SslMode>> = { disable: 'disable', require: 'require', 'verify-full': 'verify-full' }
+const URL_TLS_PARAMS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'ssl', 'uselibpqcompat']
+
+/**
+ * One TLS setting for the database, whichever way it was given: `sslmode`/`sslrootcert` in
+ * DATABASE_URL are moved into DB_SSL/DB_SSL_CA (and out of the URL, so pg does not read them
+ * again its own way); given both ways and different, start-up stops. verify-full needs a CA.
+ */
+function resolveDatabaseTls (config: Config): void {
+  if (config.DATABASE_URL && URL_TLS_PARAMS.some((p) => config.DATABASE_URL?.includes(p))) {
+    let url: URL
+    try {
+      url = new URL(config.DATABASE_URL)
+    } catch {
+      throw new ConfigError('Invalid configuration: DATABASE_URL is not a URL')
+    }
+    for (const param of ['sslcert', 'sslkey', 'ssl', 'uselibpqcompat']) {
+      if (url.searchParams.has(param)) throw new ConfigError(`Invalid configuration: DATABASE_URL ${param}= is not supported: use DB_SSL and DB_SSL_CA`)
+    }
+    const sslmode = url.searchParams.get('sslmode')
+    if (sslmode !== null) {
+      const mode = URL_SSL_MODES[sslmode]
+      if (!mode) throw new ConfigError(`Invalid configuration: DATABASE_URL sslmode=${sslmode} is not supported: use disable, require or verify-full`)
+      if (config.DB_SSL && config.DB_SSL !== mode) throw new ConfigError(`Invalid configuration: DATABASE_URL sslmode=${sslmode} contradicts DB_SSL=${config.DB_SSL}: set one of them`)
+      config.DB_SSL = mode
+    }
+    const rootcert = url.searchParams.get('sslrootcert')
+    if (rootcert !== null) {
+      if (config.DB_SSL_CA && config.DB_SSL_CA !== rootcert) throw new ConfigError(`Invalid configuration: DATABASE_URL sslrootcert=${rootcert} contradicts DB_SSL_CA=${config.DB_SSL_CA}: set one of them`)
+      config.DB_SSL_CA = rootcert
+    }
+    url.searchParams.delete('sslmode')
+    url.searchParams.delete('sslrootcert')
+    config.DATABASE_URL = url.toString()
+  }
+  config.DB_SSL ??= 'disable'
+  if (config.DB_SSL === 'verify-full' && !config.DB_SSL_CA) {
+    throw new ConfigError('Invalid configuration: DB_SSL_CA is required when DB_SSL=verify-full: the PEM bundle of the CA that signed the database\'s certificate (on RDS, the RDS CA bundle: README, "TLS to RDS and ElastiCache")')
+  }
 }
 
 /** No database configured (outside production): the service runs an embedded PostgreSQL. */

@@ -17,7 +17,7 @@ export const InfoSchema = Type.Object({
   service: Type.String(),
   version: Type.String(),
   environment: Type.String(),
-  hostname: Type.String(),
+  hostname: Type.Optional(Type.String({ description: 'Only outside production' })),
   node_version: Type.String(),
   uptime_seconds: Type.Number(),
   pid: Type.Integer(),

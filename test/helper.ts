@@ -41,16 +41,21 @@ function embeddedDatabaseDir (): string {
 
 /** A database of this test file's own, on the run's PostgreSQL, dropped when the file ends. */
 export function testDatabaseUrl (): Promise<string> {
-  database ??= (async () => {
-    const admin = testServers().databaseUrl
-    const name = `t_${runId}`.slice(0, 63)
-    await sql(admin, `CREATE DATABASE "${name}"`)
-    tap.teardown(() => sql(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
-    const url = new URL(admin)
-    url.pathname = `/${name}`
-    return url.toString()
-  })()
+  database ??= newDatabase()
   return database
+}
+
+let databases = 0
+
+/** Another empty database on the run's PostgreSQL, dropped when the file ends. */
+export async function newDatabase (): Promise<string> {
+  const admin = testServers().databaseUrl
+  const name = `t_${runId}`.slice(0, 58) + (databases++ === 0 ? '' : `_${databases}`)
+  await sql(admin, `CREATE DATABASE "${name}"`)
+  tap.teardown(() => sql(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
+  const url = new URL(admin)
+  url.pathname = `/${name}`
+  return url.toString()
 }
 
 export const keyPrefix = `test:${runId}:`
@@ -117,6 +122,19 @@ export async function query<T extends pg.QueryResultRow = Record<string, unknown
   const [running] = openEmbedded
   const url = backend === 'embedded' ? `postgres://postgres@${running.host}:${running.port}/postgres` : await testDatabaseUrl()
   return sql<T>(url, text, values)
+}
+
+/**
+ * Calls `check` every 50 ms until it holds or `ms` pass: for what happens after an answer
+ * (a log line written, a visit flushed). Returns whether it held; bounds are wide on purpose.
+ */
+export async function eventually (check: () => boolean | Promise<boolean>, ms = 15_000): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (!await check()) {
+    if (Date.now() > deadline) return false
+    await sleep(50)
+  }
+  return true
 }
 
 /** Injects `url` every 100 ms until it answers 200 or `ms` pass; returns the last answer. */

@@ -24,6 +24,7 @@ t.test('in production, /api/info and errors carry no password, connection string
   t.equal(info.json().environment, 'production')
   t.notOk('host' in info.json().database, 'no database host in production')
   t.notOk('host' in info.json().redis, 'no Redis host in production')
+  t.notOk('hostname' in info.json(), 'no hostname in production (on Fargate it is the task\'s private IP)')
   // The login fails (no such role): the answer must not say why, or with what.
   for (const res of [info, await app.inject({ method: 'GET', url: '/api/users' }), await app.inject({ method: 'GET', url: '/api/cache-test' })]) {
     t.notMatch(res.body, /Sup3rSecret|An0therSecret|postgres(ql)?:\/\/|svc@|role|password/i, String(res.raw.req.url))

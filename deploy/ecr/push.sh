@@ -8,7 +8,8 @@
 #
 # Environment: AWS_REGION (or AWS_DEFAULT_REGION); AWS_ACCOUNT_ID (else from
 # `aws sts get-caller-identity`); APP_REPOSITORY (ecs-microservices/app);
-# NGINX_REPOSITORY (ecs-microservices/nginx).
+# NGINX_REPOSITORY (ecs-microservices/nginx); RDS_CA_BUNDLE, a PEM file to build into the app
+# image as certs/rds-global-bundle.pem (else the bundle there, else downloaded from Amazon).
 #   --dry-run        print every command instead of running it
 #   --registry HOST  push to another registry instead of ECR (no ECR login): how CI tests this
 #   --version V      also tag the images V (e.g. 1.4.0)
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
     --registry=*) registry=${1#*=} ;;
     --version) version=${2:?--version needs a value}; shift ;;
     --version=*) version=${1#*=} ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift
@@ -70,6 +71,17 @@ app_image="$registry/$app_repository"
 nginx_image="$registry/$nginx_repository"
 tags=("$tag")
 [ -z "$version" ] || tags+=("$version")
+
+# ---- the RDS CA bundle, built into the app image for DB_SSL=verify-full (certs/README.md) ----
+bundle=certs/rds-global-bundle.pem
+if [ -n "${RDS_CA_BUNDLE:-}" ]; then
+  [ -s "$RDS_CA_BUNDLE" ] || die "RDS_CA_BUNDLE=$RDS_CA_BUNDLE: no such file"
+  [ "$(realpath "$RDS_CA_BUNDLE")" = "$(realpath -m "$bundle")" ] || run cp "$RDS_CA_BUNDLE" "$bundle"
+elif [ ! -s "$bundle" ]; then
+  run curl -fsSL --max-time 60 -o "$bundle" https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem \
+    || die "could not download the RDS CA bundle: put it in $bundle or name it with RDS_CA_BUNDLE"
+fi
+[ -n "$dry_run" ] || grep -q 'BEGIN CERTIFICATE' "$bundle" || die "$bundle is not a PEM certificate bundle"
 
 # ---- build ----
 app_tags=(); nginx_tags=()

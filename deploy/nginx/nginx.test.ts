@@ -3,7 +3,7 @@
 //   npx tap --disable-coverage deploy/nginx/nginx.test.ts   (needs nginx, TEST_DATABASE_URL, TEST_REDIS_URL)
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { keyPrefix, query, startServer, testDatabaseUrl } from '../../test/helper.ts'
+import { eventually, keyPrefix, query, startServer, testDatabaseUrl } from '../../test/helper.ts'
 import { testServers } from '../../test/setup/servers.ts'
 import { startLocalNginx } from './local.ts'
 
@@ -54,18 +54,29 @@ t.test('the request id reaches the app and comes back to the client', async (t) 
   const res = await fetch(`${base}/api/info`)
   const id = res.headers.get('x-request-id') ?? ''
   t.match(id, /^[0-9a-f]{32}$/, 'nginx $request_id')
-  await sleep(200)
-  t.match(appLog(), `"reqId":"${id}"`, 'the app logged the same id')
-  t.match(accessLog(), `"request_id":"${id}"`, 'nginx logged it in its JSON access log')
+  t.ok(await eventually(() => appLog().includes(`"reqId":"${id}"`)), 'the app logged the same id')
+  t.ok(await eventually(() => accessLog().includes(`"request_id":"${id}"`)), 'nginx logged it in its JSON access log')
   t.match(accessLog(), /"upstream_time":"[0-9.]+"/, 'with the upstream time')
+})
+
+t.test('a well-formed X-Request-Id from the client is kept end to end; a malformed one is replaced', async (t) => {
+  const mine = 'client-trace.42:abc_DEF'
+  const res = await fetch(`${base}/api/info`, { headers: { 'x-request-id': mine } })
+  t.equal(res.headers.get('x-request-id'), mine, 'returned to the client')
+  t.ok(await eventually(() => appLog().includes(`"reqId":"${mine}"`)), 'the app logged it')
+  t.ok(await eventually(() => accessLog().includes(`"request_id":"${mine}"`)), 'nginx logged it')
+  for (const bad of ['has space', 'x'.repeat(129), 'semi;colon', '<script>']) {
+    const replaced = await fetch(`${base}/api/info`, { headers: { 'x-request-id': bad } })
+    t.match(replaced.headers.get('x-request-id'), /^[0-9a-f]{32}$/, `${JSON.stringify(bad.slice(0, 20))}: replaced by nginx's own`)
+  }
 })
 
 t.test('the client IP is not taken from an untrusted X-Forwarded-For', async (t) => {
   await query('DELETE FROM visits')
   await fetch(`${base}/api/stats`, { headers: { 'x-forwarded-for': '203.0.113.66' } })
-  await sleep(500)
-  const rows = await query<{ client_ip: string }>("SELECT client_ip FROM visits WHERE route = '/api/stats'")
-  t.same(rows.map((r) => r.client_ip), ['127.0.0.1'])
+  const stored = () => query<{ client_ip: string }>("SELECT client_ip FROM visits WHERE route = '/api/stats'")
+  t.ok(await eventually(async () => (await stored()).length > 0), 'the visit was written')
+  t.same((await stored()).map((r) => r.client_ip), ['127.0.0.1'])
 })
 
 t.test('JSON answers are gzipped', async (t) => {

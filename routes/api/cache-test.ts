@@ -9,6 +9,7 @@ const COUNTER_TTL_SECONDS = 3600
 const cacheTest: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/cache-test', {
     schema: {
+      operationId: 'incrementCounter',
       summary: 'Increment the shared counter (expires an hour after the last increment)',
       tags: ['cache'],
       response: { 200: CounterSchema, ...errorResponses }

@@ -8,14 +8,15 @@ import { redisHost } from '../../lib/redis-options.ts'
 
 const info: FastifyPluginAsyncTypebox = async (fastify) => {
   const { config } = fastify
-  // Host names help outside production; in production they are internal detail, and a
-  // password or connection string is never part of the answer in any environment.
+  // Host names help outside production; in production they are internal detail (on Fargate
+  // the hostname is the task's private IP), and a password or connection string is never
+  // part of the answer in any environment.
   const showHosts = config.NODE_ENV !== 'production'
   const about = {
     service: config.SERVICE_NAME,
     version: packageInfo.version,
     environment: config.NODE_ENV,
-    hostname: hostname(),
+    ...(showHosts ? { hostname: hostname() } : {}),
     node_version: process.version,
     pid: process.pid,
     database: { backend: fastify.embeddedDatabase ? 'embedded' : 'postgresql', ...(showHosts ? { host: databaseHost(config) } : {}) },
@@ -24,6 +25,7 @@ const info: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/info', {
     schema: {
+      operationId: 'getInfo',
       summary: 'What is running, and where',
       tags: ['service'],
       response: { 200: InfoSchema, ...errorResponses }

@@ -5,6 +5,7 @@ import { errorResponses } from '../../schemas/error.ts'
 const stats: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/stats', {
     schema: {
+      operationId: 'getStats',
       summary: 'Visits recorded, in total and per endpoint',
       tags: ['visits'],
       response: { 200: StatsSchema, ...errorResponses }

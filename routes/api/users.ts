@@ -6,6 +6,7 @@ import { Type } from '@sinclair/typebox'
 const users: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/users', {
     schema: {
+      operationId: 'listUsers',
       summary: 'Users, newest first, a page at a time',
       tags: ['users'],
       querystring: ListUsersQuerySchema,
@@ -15,6 +16,7 @@ const users: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/users/:id', {
     schema: {
+      operationId: 'getUser',
       summary: 'One user',
       tags: ['users'],
       params: UserParamsSchema,
@@ -24,6 +26,7 @@ const users: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/users', {
     schema: {
+      operationId: 'createUser',
       summary: 'Create a user',
       tags: ['users'],
       body: CreateUserSchema,

@@ -1,0 +1,66 @@
+// TLS for real: a PostgreSQL and a Redis of the test's own with TLS on, their certificates
+// signed by a CA the test makes. verify-full accepts the right CA and refuses a wrong one.
+import { rmSync } from 'node:fs'
+import t from 'tap'
+import { build, testDatabaseUrl, until200 } from '../helper.ts'
+import { makeCertificates, OwnPostgres, OwnRedis } from '../own-servers.ts'
+import { testServers } from '../setup/servers.ts'
+import { sql } from '../sql.ts'
+
+const certs = await makeCertificates('postgres')
+const wrong = await makeCertificates()
+t.teardown(() => {
+  rmSync(certs.dir, { recursive: true, force: true })
+  rmSync(wrong.dir, { recursive: true, force: true })
+})
+const postgres = await OwnPostgres.create({ tls: certs })
+await postgres.start()
+t.teardown(() => postgres.destroy())
+const redis = await OwnRedis.create({ tls: certs })
+await redis.start()
+t.teardown(() => redis.destroy())
+
+const plainRedis = { REDIS_URL: testServers().redisUrl }
+const plainPostgres = async () => ({ DATABASE_URL: await testDatabaseUrl() })
+
+t.test('PostgreSQL, DB_SSL=verify-full with the right CA: healthy, and every connection is encrypted', async (t) => {
+  const app = await build(t, { DATABASE_URL: postgres.url(), DB_SSL: 'verify-full', DB_SSL_CA: certs.ca, ...plainRedis })
+  t.equal((await until200(app, '/health')).statusCode, 200)
+  t.equal((await app.inject({ method: 'POST', url: '/api/users', payload: { username: 'over-tls' } })).statusCode, 201)
+  const sessions = await sql<{ application_name: string, ssl: boolean }>(postgres.url(), `
+    SELECT a.application_name, s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+    WHERE a.application_name LIKE 'ecs-microservice%' ORDER BY 1`)
+  t.ok(sessions.length >= 2, `the pool and the readiness check are connected (${sessions.map((s) => s.application_name).join(', ')})`)
+  t.ok(sessions.every((s) => s.ssl), 'each over TLS')
+})
+
+t.test('PostgreSQL, sslmode=verify-full and sslrootcert in DATABASE_URL: the same', async (t) => {
+  const url = `${postgres.url()}?sslmode=verify-full&sslrootcert=${encodeURIComponent(certs.ca)}`
+  const app = await build(t, { DATABASE_URL: url, ...plainRedis })
+  t.equal((await until200(app, '/health')).statusCode, 200)
+})
+
+t.test('PostgreSQL, verify-full with a CA that did not sign the server\'s certificate: refused, 503, never 500', async (t) => {
+  // The visits it cannot write are given up at close after 1 s, not the default 10.
+  const app = await build(t, { DATABASE_URL: postgres.url(), DB_SSL: 'verify-full', DB_SSL_CA: wrong.ca, ...plainRedis, SHUTDOWN_TIMEOUT_MS: '2000' })
+  const health = await app.inject({ method: 'GET', url: '/health' })
+  t.equal(health.statusCode, 503)
+  t.equal(health.json().checks.database, 'disconnected')
+  const users = await app.inject({ method: 'GET', url: '/api/users' })
+  t.equal(users.statusCode, 503)
+  t.equal(users.headers['retry-after'], '1')
+  t.notMatch(users.body, /certificate|self.signed/i, 'no TLS detail in the answer')
+})
+
+t.test('Redis over TLS (rediss://) with REDIS_TLS_CA the right CA: the counter works', async (t) => {
+  const app = await build(t, { ...await plainPostgres(), REDIS_URL: redis.url(), REDIS_TLS_CA: certs.ca })
+  const res = await app.inject({ method: 'GET', url: '/api/cache-test' })
+  t.equal(res.statusCode, 200, res.body)
+  t.equal(res.json().counter, 1)
+})
+
+t.test('Redis over TLS with a wrong CA: refused, the cache route answers 503 and /health says disconnected', async (t) => {
+  const app = await build(t, { ...await plainPostgres(), REDIS_URL: redis.url(), REDIS_TLS_CA: wrong.ca })
+  t.equal((await app.inject({ method: 'GET', url: '/api/cache-test' })).statusCode, 503)
+  t.equal((await app.inject({ method: 'GET', url: '/health' })).json().checks.redis, 'disconnected')
+})
