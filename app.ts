@@ -39,6 +39,9 @@ export function serverOptions (config: Config): FastifyServerOptions {
     trustProxy: config.TRUST_PROXY,
     bodyLimit: config.BODY_LIMIT,
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    // On close, requests on open connections are served, each answer closing its connection
+    // (plugins/shutdown.ts), rather than refused with 503: the pools are still open.
+    return503OnClosing: false,
     // avvio's default of 10 s per plugin is too short for the embedded database's first start
     // (PGlite compiles its WebAssembly and runs initdb) on a loaded 2-core machine or a small
     // VM: seen at 10-14 s in CI. Start-up does not wait for a real database or Redis, so only

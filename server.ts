@@ -20,12 +20,11 @@ try {
   process.exit(1)
 }
 
-// SIGTERM/SIGINT: drain keep-alive connections, stop accepting, finish in-flight requests,
+// SIGTERM/SIGINT: stop accepting, answer what is on open connections (plugins/shutdown.ts),
 // flush visits, close pools, exit 0. A second signal or the delay passing exits 1.
 closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger: app.log }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an uncaught error')
   else app.log.info({ signal }, 'closing')
-  if (!err) await app.shutdown.drain()
   await app.close()
 })
 

@@ -48,12 +48,6 @@ app.get('/counter', async () => (await pool.query({
   text: VISIT_TOTALS
 })).rows)
 
-// GET /health: one SELECT 1 and one PING, together.
-app.get('/ping', async () => {
-  await Promise.all([pool.query('SELECT 1'), redis.ping()])
-  return { status: 'healthy' }
-})
-
 app.addHook('onClose', async () => {
   await pool.end()
   await redis.quit()

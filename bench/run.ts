@@ -6,6 +6,7 @@
 //   --url URL          measure a running service (e.g. through nginx) instead of starting one
 //   --pool-sweep       GET and POST /api/users at DB_POOL_MAX 1, 2, 5, 10, 20
 //   --no-nginx         skip the nginx and horizontal-scale runs
+//   --retention-rows N visits past the retention age to delete under load (2000000; 0 skips)
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -22,13 +23,15 @@ const { values: args } = parseArgs({
     'seed-visits': { type: 'string', default: '0' },
     url: { type: 'string' },
     'pool-sweep': { type: 'boolean', default: false },
-    'no-nginx': { type: 'boolean', default: false }
+    'no-nginx': { type: 'boolean', default: false },
+    'retention-rows': { type: 'string', default: '2000000' }
   }
 })
 const connections = Number(args.connections)
 const duration = Number(args.duration)
 const warmup = Number(args.warmup)
 const seedVisits = Number(args['seed-visits'])
+const retentionRows = Number(args['retention-rows'])
 
 interface Endpoint extends Target {
   /** The ceiling route of bench/ceiling.ts, and the share of it the service must reach. */
@@ -38,7 +41,8 @@ interface Endpoint extends Target {
 
 const ENDPOINTS: Endpoint[] = [
   { name: 'GET /', method: 'GET', path: '/', ceiling: '/none', target: 0.6 },
-  { name: 'GET /health', method: 'GET', path: '/health', ceiling: '/ping', target: 0.85 },
+  // Readiness answers from the background check's last result: no I/O, like GET /.
+  { name: 'GET /health', method: 'GET', path: '/health', ceiling: '/none', target: 0.6 },
   { name: 'GET /api/stats', method: 'GET', path: '/api/stats', ceiling: '/counter', target: 0.85 },
   { name: 'GET /api/users', method: 'GET', path: '/api/users', ceiling: '/select', target: 0.85 },
   { name: 'GET /api/cache-test', method: 'GET', path: '/api/cache-test', ceiling: '/redis', target: 0.85 },
@@ -105,7 +109,9 @@ if (args.url) {
   const databaseUrl = await freshDatabase(adminUrl, 'ecs_bench')
   log(`database ${new URL(databaseUrl).host}/ecs_bench (fresh), redis ${new URL(redisUrl).host}; ${connections} connections, ${warmup} s warm-up + ${duration} s per run`)
 
-  const app = await startService(databaseUrl)
+  // Retention off in the instance measured: its first round would fall inside the runs. The
+  // deletion is measured on its own, below, by an instance that does it.
+  const app = await startService(databaseUrl, { VISITS_RETENTION_DAYS: '0' })
   await sleep(1_000)
   const coldIdle = app.rss()
   const ceiling = await startNode([...NODE_OPTIONS, 'bench/ceiling.ts'], { NODE_ENV: 'production', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: 'bench-ceiling:' }, '/none')
@@ -155,10 +161,15 @@ if (args.url) {
     const ratio = stats.large.measure.rps / stats.small.measure.rps
     md.push('', `GET /api/stats with ${stats.large.visits} visits recorded: ${stats.large.measure.rps} req/s, p99 ${ms(stats.large.measure.p99)}; at about ${stats.small.visits} visits (start of the run): ${stats.small.measure.rps} req/s — ${pct(ratio)} of it.`)
   }
+  const health = rows.find((r) => r.endpoint.path === '/health')!
+  const root = rows.find((r) => r.endpoint.path === '/')!
+  md.push('', `GET /health: ${health.service.rps} req/s, ${pct(health.service.rps / root.service.rps)} of GET / (${root.service.rps} req/s) in the same run.`)
   md.push('', `Service resident memory: ${coldIdle} MB idle after start, ${warmIdle} MB idle after warm-up, peak ${peak} MB during the runs, ${after} MB 10 s after them (${pct(after / warmIdle)} of warm idle, ${pct(after / coldIdle)} of cold idle).`)
   report.endpoints = rows.map(({ endpoint, service: m, ceiling: c, ratio }) => ({ name: endpoint.name, ceilingRoute: endpoint.ceiling, target: endpoint.target, service: m, ceiling: c, ratio }))
   report.stats = stats
   report.memoryMb = { coldIdle, warmIdle, peak, after }
+
+  if (retentionRows > 0) report.retention = await retention(databaseUrl, app, md)
 
   if (!args['no-nginx'] && nginxAvailable()) {
     log('through nginx (the project\'s config, loopback, upstream keepalive):')
@@ -225,6 +236,44 @@ if (args.url) {
   const code = await app.stop()
   await ceiling.stop()
   md.push('', `Service exit code after the run: ${code}.`)
+}
+
+/**
+ * Data retention under load: `retentionRows` visits past the age are seeded, then GET and POST
+ * /api/users are measured on the service without any deletion, and again while a second
+ * instance (VISITS_RETENTION_INTERVAL_MS 1 s) deletes them in its batches.
+ */
+async function retention (databaseUrl: string, app: Server, md: string[]) {
+  const targets = ENDPOINTS.filter((e) => e.path === '/api/users')
+  log(`retention: seeding ${retentionRows} visits 100 days old`)
+  await sql(databaseUrl, `INSERT INTO visits (visited_at, method, route, status_code, client_ip)
+    SELECT now() - interval '100 days' - make_interval(secs => g), 'GET', '/old', 200, '203.0.113.2' FROM generate_series(1, $1::bigint) AS g`, [retentionRows])
+  await sql(databaseUrl, 'VACUUM ANALYZE visits')
+  const old = async () => (await sql<{ left: boolean }>(databaseUrl, "SELECT EXISTS (SELECT 1 FROM visits WHERE visited_at < now() - interval '90 days') AS left"))[0].left
+  const quiet: Record<string, Measure> = {}
+  for (const target of targets) quiet[target.name] = await measure(app.base, { ...target, name: `${target.name} (no deletion)` })
+
+  const deleter = await startService(databaseUrl, { VISITS_RETENTION_DAYS: '90', VISITS_RETENTION_INTERVAL_MS: '1000' })
+  const started = Date.now()
+  const during: Record<string, Measure> = {}
+  let finished = 0
+  const watch = (async () => {
+    while (await old()) await sleep(200)
+    finished = Date.now() - started
+  })()
+  for (const target of targets) during[target.name] = await measure(app.base, { ...target, name: `${target.name} (deleting)` })
+  const loadEnded = Date.now() - started
+  await watch
+  await deleter.stop()
+  const seconds = finished / 1000
+  md.push('', `Retention: ${retentionRows} visits past the age deleted by one instance in ${seconds.toFixed(1)} s (${Math.round(retentionRows / seconds)} rows/s, batches of 5000); the loads below ran during the first ${(Math.min(loadEnded, finished) / 1000).toFixed(1)} s of it.`,
+    '', '| endpoint | req/s, no deletion (p99) | req/s, deleting (p99) | ratio |', '|---|---:|---:|---:|')
+  for (const target of targets) {
+    const q = quiet[target.name]
+    const d = during[target.name]
+    md.push(`| ${target.name} | ${q.rps} (${ms(q.p99)}) | ${d.rps} (${ms(d.p99)}) | ${pct(d.rps / q.rps)} |`)
+  }
+  return { rows: retentionRows, deleteMs: finished, loadMs: loadEnded, quiet, during }
 }
 
 const header = `Benchmark ${report.date}: Node ${process.version}, ${report.cpus} CPUs, ${connections} connections, ${duration} s per run (autocannon, in its own process).`

@@ -24,8 +24,8 @@ export const ConfigSchema = Type.Object({
   KEEP_ALIVE_TIMEOUT_MS: millis(75_000),
   // ECS sends SIGTERM and SIGKILLs 30 s later (stopTimeout); leave room for the flush.
   SHUTDOWN_TIMEOUT_MS: millis(20_000),
-  // Before closing, serve on this long with `Connection: close`, so keep-alive clients leave
-  // by themselves instead of racing a reset (plugins/shutdown.ts).
+  // On close, connections with no request under way are closed only after this long, so a
+  // request already sent on one is answered, not reset (plugins/shutdown.ts).
   SHUTDOWN_DRAIN_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1_000 }),
 
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),

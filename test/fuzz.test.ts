@@ -1,8 +1,10 @@
 import net from 'node:net'
 import fc from 'fast-check'
-import t from 'tap'
-import { build, serve, testDatabaseUrl, keyPrefix } from './helper.ts'
+import { build, keyPrefix, serve, serverTests, testDatabaseUrl } from './helper.ts'
 import { testServers } from './setup/servers.ts'
+
+// Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
+const t = serverTests()
 
 // Fixed (FUZZ_SEED explores others), so a failure reproduces; keep a failing case as a regular test.
 const SEED = Number(process.env.FUZZ_SEED ?? 20261126)
@@ -63,7 +65,7 @@ const request = fc.oneof(
 
 const INTERNALS = /node_modules|\bat [\w.<>]+ \(|SELECT |INSERT |pg_|ECONNREFUSED|stack|syntax error at/i
 
-t.test(`${RUNS} generated requests: no 5xx, none slower than 1 s, every 4xx is the error shape with no internals`, async (t) => {
+t.test(`${RUNS} generated requests: no 5xx, none hung (10 s), every 4xx is the error shape with no internals`, async (t) => {
   const app = await build(t)
   let checked = 0
   const statuses: Record<number, number> = {}
@@ -79,7 +81,8 @@ t.test(`${RUNS} generated requests: no 5xx, none slower than 1 s, every 4xx is t
     checked++
     statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1
     if (res.statusCode >= 500) throw new Error(`${res.statusCode}: ${res.body}`)
-    if (took > 1_000) throw new Error(`took ${Math.round(took)} ms`)
+    // Not a speed test (that is the benchmark): a request that hangs is the bug caught here.
+    if (took > 10_000) throw new Error(`took ${Math.round(took)} ms`)
     if (res.headers['x-content-type-options'] !== 'nosniff') throw new Error('no helmet headers')
     if (res.statusCode >= 400 && r.method !== 'HEAD') {
       const error = res.json()

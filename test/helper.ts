@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { basename, join } from 'node:path'
+import { basename, join, relative } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import fp from 'fastify-plugin'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -11,7 +11,7 @@ import { Redis } from 'ioredis'
 import { PGlite } from '@electric-sql/pglite'
 import tap from 'tap'
 import serviceApp, { loadConfig, serverOptions, type Config } from '../app.ts'
-import { testServers } from './setup/servers.ts'
+import { NOT_RUN_FILE, serversMode, testServers } from './setup/servers.ts'
 import { sql } from './sql.ts'
 
 type Test = Pick<typeof tap, 'teardown'>
@@ -21,10 +21,30 @@ const runId = `${basename(process.argv[1] ?? 'test', '.ts').replace(/\W/g, '_').
 
 /**
  * The back end the contract tests run on: the run's PostgreSQL and Redis servers, or, with
- * TEST_BACKEND=embedded (test/embedded/), the embedded PostgreSQL and in-process cache the
- * service uses when none is configured. One set of tests, two back ends.
+ * TEST_BACKEND=embedded (test/embedded/) or when the run found no servers, the embedded
+ * PostgreSQL and in-process cache the service uses when none is configured. One set of tests,
+ * two back ends.
  */
-export const backend: 'servers' | 'embedded' = process.env.TEST_BACKEND === 'embedded' ? 'embedded' : 'servers'
+export const backend: 'servers' | 'embedded' = process.env.TEST_BACKEND === 'embedded' || serversMode() === 'none' ? 'embedded' : 'servers'
+
+/**
+ * The `tap` of a test file whose tests need a real PostgreSQL and Redis (or the binaries to run
+ * their own). When the run found none (test/setup/start-servers.ts), each of its tests is
+ * skipped with the reason, and the file is named in the run's NOT RUN list.
+ */
+export function serverTests (): typeof tap {
+  if (serversMode() !== 'none') return tap
+  const file = relative(join(import.meta.dirname, '..'), process.argv[1] ?? 'unknown')
+  appendFileSync(NOT_RUN_FILE, `${file}\n`)
+  const skip = 'needs a real PostgreSQL and Redis, and this run found none (README, "Tests")'
+  return new Proxy(tap, {
+    get (target, property) {
+      if (property === 'test') return (name: string) => target.test(name, { skip }, () => {})
+      if (property === 'teardown' || property === 'before') return () => {}
+      return Reflect.get(target, property)
+    }
+  })
+}
 
 let database: Promise<string> | undefined
 let embeddedDir: string | undefined

@@ -3,9 +3,11 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
-import t from 'tap'
-import { build, newDatabase, query, until200 } from './helper.ts'
+import { build, newDatabase, query, serverTests, until200 } from './helper.ts'
 import { sql } from './sql.ts'
+
+// Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
+const t = serverTests()
 
 const run = promisify(execFile)
 const MIGRATIONS = join(import.meta.dirname, '..', 'migrations')

@@ -3,8 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import t from 'tap'
-import { build } from './helper.ts'
+import { build, serverTests } from './helper.ts'
+
+// Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
+const t = serverTests()
 
 const run = promisify(execFile)
 const REDOCLY = join(import.meta.dirname, '..', 'node_modules', '.bin', 'redocly')

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import t from 'tap'
-import { build, until200 } from './helper.ts'
+import { build, serverTests, until200 } from './helper.ts'
+
+// Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
+const t = serverTests()
 
 t.test('a saturated event loop answers 503 with Retry-After, and recovers when the load ends', async (t) => {
   const app = await build(t, { MAX_EVENT_LOOP_DELAY_MS: '500' })

@@ -1,10 +1,12 @@
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import t from 'tap'
-import { keyPrefix, query, serve, testDatabaseUrl } from './helper.ts'
+import { keyPrefix, query, serve, serverTests, testDatabaseUrl } from './helper.ts'
 import { testServers } from './setup/servers.ts'
 import { MixedLoad } from './load.ts'
 import { startLocalNginx } from '../deploy/nginx/local.ts'
+
+// Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
+const t = serverTests()
 
 t.test('three instances behind the project\'s nginx: one counter with no gap or repeat, every visit counted once, usernames unique', async (t) => {
   const env = { DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: `${keyPrefix}scale:` }

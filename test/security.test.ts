@@ -3,10 +3,12 @@ import { join } from 'node:path'
 import { ESLint } from 'eslint'
 import Fastify, { type RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
-import t from 'tap'
 import serviceApp, { serverOptions } from '../app.ts'
-import { build, testConfig, testDatabaseUrl } from './helper.ts'
+import { build, serverTests, testConfig, testDatabaseUrl } from './helper.ts'
 import { testServers } from './setup/servers.ts'
+
+// Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
+const t = serverTests()
 
 t.test('in production, /api/info and errors carry no password, connection string or host', async (t) => {
   const url = new URL(await testDatabaseUrl())

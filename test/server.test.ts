@@ -1,9 +1,11 @@
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import t from 'tap'
-import { keyPrefix, query, startServer, testDatabaseUrl } from './helper.ts'
+import { keyPrefix, query, serverTests, startServer, testDatabaseUrl } from './helper.ts'
 import { MixedLoad } from './load.ts'
 import { testServers } from './setup/servers.ts'
+
+// Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
+const t = serverTests()
 
 t.test('a bad configuration value stops start-up with exit 1 and names the variable', async (t) => {
   const { child, output } = await startServer({ PORT: 'not-a-port' })
@@ -32,7 +34,11 @@ t.test('SIGTERM under 64 connections of mixed traffic: accepted requests complet
   t.ok(closedIn < 10_000, `closed in ${closedIn} ms`)
   t.same(Object.keys(result.byStatus).filter((s) => ![200, 201, 503].includes(Number(s))), [], `answers: ${JSON.stringify(result.byStatus)}`)
   t.equal(result.open503, 0, 'every 503 (after the signal) says Connection: close')
-  t.same(Object.keys(result.errorsByCode).filter((c) => !['ECONNREFUSED', 'UND_ERR_SOCKET', 'ECONNRESET'].includes(c)), [], `after the signal, new connections are refused: ${JSON.stringify(result.errorsByCode)}`)
+  // Refused: a connection attempt after the listener closed, which a client can retry. Any other
+  // error (ECONNRESET, UND_ERR_SOCKET "other side closed") is a connection that was accepted and
+  // then dropped with its request unanswered: what the drain exists to prevent.
+  const { ECONNREFUSED: refused = 0, ...dropped } = result.errorsByCode
+  t.same(dropped, {}, `no accepted connection dropped (${refused} refused after the listener closed)`)
   const [{ total }] = await query<{ total: number }>('SELECT coalesce(sum(total), 0)::int AS total FROM visit_totals')
   t.equal(total, result.tracked, `every visit that got a response is in the database (${result.tracked})`)
   const [{ users }] = await query<{ users: number }>('SELECT count(*)::int AS users FROM users')

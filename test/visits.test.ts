@@ -8,14 +8,15 @@ async function totalVisits (app: Awaited<ReturnType<typeof build>>): Promise<num
   return res.json().total_visits
 }
 
-t.test('after a burst of N tracked requests, total_visits rises by exactly N within one second', async (t) => {
+t.test('after a burst of N tracked requests, total_visits rises by exactly N once they are written', async (t) => {
   const app = await build(t)
   const before = await totalVisits(app) // this request is tracked too: one more visit
   const N = 500
   const answers = await Promise.all(Array.from({ length: N }, (_, i) =>
     app.inject({ method: 'GET', url: i % 2 ? '/' : '/api/info' })))
   t.ok(answers.every((r) => r.statusCode === 200))
-  await sleep(1_000)
+  await sleep(20) // onResponse runs just after inject resolves
+  await app.visits.flush()
   const after = await totalVisits(app)
   t.equal(after - before, N + 1, `${N} requests and the first stats read`)
 

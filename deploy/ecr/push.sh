@@ -86,7 +86,7 @@ fi
 # ---- build ----
 app_tags=(); nginx_tags=()
 for t in "${tags[@]}"; do app_tags+=(-t "$app_image:$t"); nginx_tags+=(-t "$nginx_image:$t"); done
-run docker build --platform linux/amd64 --network host "${app_tags[@]}" .
+run deploy/docker-build.sh --platform linux/amd64 --network host "${app_tags[@]}" .
 run docker build --platform linux/amd64 --network host "${nginx_tags[@]}" deploy/nginx
 
 # ---- log in (ECR only) ----

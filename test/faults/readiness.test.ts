@@ -2,11 +2,13 @@
 // request pool does not take the task out of the load balancer, a flood of probes costs no
 // round trip, and a lost or returning dependency shows within a few seconds.
 import { setTimeout as sleep } from 'node:timers/promises'
-import t from 'tap'
-import { build, testDatabaseUrl } from '../helper.ts'
+import { build, serverTests, testDatabaseUrl } from '../helper.ts'
 import { OwnPostgres, OwnRedis } from '../own-servers.ts'
 import { testServers } from '../setup/servers.ts'
 import { sql } from '../sql.ts'
+
+// Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
+const t = serverTests()
 
 // Wide enough for a loaded machine; the figures are printed. By design: lost within
 // HEALTH_CHECK_INTERVAL_MS + HEALTH_CHECK_TIMEOUT_MS (2 s), back within about 1 s.

@@ -1,9 +1,11 @@
 // An ElastiCache failover leaves the old primary up as a replica: its connection stays open
 // and every write answers READONLY. The client must reconnect (ioredis reconnectOnError) and
 // the request answer 503, not 500 until the connection happens to drop.
-import t from 'tap'
-import { build } from '../helper.ts'
+import { build, serverTests } from '../helper.ts'
 import { OwnRedis } from '../own-servers.ts'
+
+// Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
+const t = serverTests()
 
 t.test('READONLY from a demoted primary: 503 with Retry-After, the client reconnects, writes work once it is primary again', async (t) => {
   const [primary, other] = await Promise.all([OwnRedis.create(), OwnRedis.create()])

@@ -1,6 +1,8 @@
 import pg from 'pg'
-import t from 'tap'
-import { build, testDatabaseUrl } from '../helper.ts'
+import { build, serverTests, testDatabaseUrl } from '../helper.ts'
+
+// Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
+const t = serverTests()
 
 const STATEMENT_TIMEOUT_MS = 300
 

@@ -1,30 +1,31 @@
 // TLS for real: a PostgreSQL and a Redis of the test's own with TLS on, their certificates
 // signed by a CA the test makes. verify-full accepts the right CA and refuses a wrong one.
 import { rmSync } from 'node:fs'
-import t from 'tap'
-import { build, testDatabaseUrl, until200 } from '../helper.ts'
-import { makeCertificates, OwnPostgres, OwnRedis } from '../own-servers.ts'
+import { build, serverTests, testDatabaseUrl, until200 } from '../helper.ts'
+import { makeCertificates, OwnPostgres, OwnRedis, type Certificates } from '../own-servers.ts'
 import { testServers } from '../setup/servers.ts'
 import { sql } from '../sql.ts'
 
-const certs = await makeCertificates('postgres')
-const wrong = await makeCertificates()
-t.teardown(() => {
-  rmSync(certs.dir, { recursive: true, force: true })
-  rmSync(wrong.dir, { recursive: true, force: true })
-})
-const postgres = await OwnPostgres.create({ tls: certs })
-await postgres.start()
-t.teardown(() => postgres.destroy())
-const redis = await OwnRedis.create({ tls: certs })
-await redis.start()
-t.teardown(() => redis.destroy())
+// Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
+const t = serverTests()
 
-const plainRedis = { REDIS_URL: testServers().redisUrl }
+let certs: Certificates, wrong: Certificates, postgres: OwnPostgres, redis: OwnRedis
+t.before(async () => {
+  [certs, wrong] = await Promise.all([makeCertificates('postgres'), makeCertificates()])
+  postgres = await OwnPostgres.create({ tls: certs })
+  redis = await OwnRedis.create({ tls: certs })
+  await Promise.all([postgres.start(), redis.start()])
+})
+t.teardown(async () => {
+  await Promise.all([postgres?.destroy(), redis?.destroy()])
+  for (const made of [certs, wrong]) if (made) rmSync(made.dir, { recursive: true, force: true })
+})
+
+const plainRedis = () => ({ REDIS_URL: testServers().redisUrl })
 const plainPostgres = async () => ({ DATABASE_URL: await testDatabaseUrl() })
 
 t.test('PostgreSQL, DB_SSL=verify-full with the right CA: healthy, and every connection is encrypted', async (t) => {
-  const app = await build(t, { DATABASE_URL: postgres.url(), DB_SSL: 'verify-full', DB_SSL_CA: certs.ca, ...plainRedis })
+  const app = await build(t, { DATABASE_URL: postgres.url(), DB_SSL: 'verify-full', DB_SSL_CA: certs.ca, ...plainRedis() })
   t.equal((await until200(app, '/health')).statusCode, 200)
   t.equal((await app.inject({ method: 'POST', url: '/api/users', payload: { username: 'over-tls' } })).statusCode, 201)
   const sessions = await sql<{ application_name: string, ssl: boolean }>(postgres.url(), `
@@ -36,13 +37,13 @@ t.test('PostgreSQL, DB_SSL=verify-full with the right CA: healthy, and every con
 
 t.test('PostgreSQL, sslmode=verify-full and sslrootcert in DATABASE_URL: the same', async (t) => {
   const url = `${postgres.url()}?sslmode=verify-full&sslrootcert=${encodeURIComponent(certs.ca)}`
-  const app = await build(t, { DATABASE_URL: url, ...plainRedis })
+  const app = await build(t, { DATABASE_URL: url, ...plainRedis() })
   t.equal((await until200(app, '/health')).statusCode, 200)
 })
 
 t.test('PostgreSQL, verify-full with a CA that did not sign the server\'s certificate: refused, 503, never 500', async (t) => {
   // The visits it cannot write are given up at close after 1 s, not the default 10.
-  const app = await build(t, { DATABASE_URL: postgres.url(), DB_SSL: 'verify-full', DB_SSL_CA: wrong.ca, ...plainRedis, SHUTDOWN_TIMEOUT_MS: '2000' })
+  const app = await build(t, { DATABASE_URL: postgres.url(), DB_SSL: 'verify-full', DB_SSL_CA: wrong.ca, ...plainRedis(), SHUTDOWN_TIMEOUT_MS: '2000' })
   const health = await app.inject({ method: 'GET', url: '/health' })
   t.equal(health.statusCode, 503)
   t.equal(health.json().checks.database, 'disconnected')

@@ -1,9 +1,10 @@
-// tap `after`: stops the containers that start-servers.ts started, if it started any.
-import { existsSync, rmSync } from 'node:fs'
-import { SERVERS_FILE, testServers } from './servers.ts'
+// tap `after`: stops the containers that start-servers.ts started, if it started any, and names
+// the test files that did not run for want of real servers.
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { NOT_RUN_FILE, SERVERS_FILE, type TestServers } from './servers.ts'
 
 if (existsSync(SERVERS_FILE)) {
-  const { containers = [] } = testServers()
+  const { containers = [] } = JSON.parse(readFileSync(SERVERS_FILE, 'utf8')) as TestServers
   if (containers.length > 0) {
     const { getContainerRuntimeClient } = await import('testcontainers')
     const client = await getContainerRuntimeClient()
@@ -14,4 +15,9 @@ if (existsSync(SERVERS_FILE)) {
     }))
   }
   rmSync(SERVERS_FILE, { force: true })
+}
+if (existsSync(NOT_RUN_FILE)) {
+  const files = [...new Set(readFileSync(NOT_RUN_FILE, 'utf8').trim().split('\n'))].sort()
+  console.log(`\nNOT RUN, for want of a real PostgreSQL and Redis (${files.length} files; README, "Tests"):\n${files.map((f) => `  - ${f}`).join('\n')}`)
+  rmSync(NOT_RUN_FILE, { force: true })
 }
