@@ -1,0 +1,102 @@
+import { Duration, Validations } from 'aws-cdk-lib'
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch'
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions'
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2'
+import * as sns from 'aws-cdk-lib/aws-sns'
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions'
+import { Construct } from 'constructs'
+import type { Settings } from '../settings.ts'
+import type { Database } from './database.ts'
+import type { Cache } from './cache.ts'
+import type { Edge } from './edge.ts'
+import type { Service } from './service.ts'
+
+const FIVE_MINUTES = Duration.minutes(5)
+
+/**
+ * Alarms on what an operator must act on, an SNS topic for them (with an e-mail subscription
+ * when alarmEmail is set), and a CloudWatch dashboard with the same graphs.
+ */
+export class Alarms extends Construct {
+  readonly alarms: cloudwatch.Alarm[] = []
+  readonly topic: sns.Topic
+  readonly dashboard: cloudwatch.Dashboard
+
+  constructor (scope: Construct, id: string, settings: Settings, edge: Edge, service: Service, database: Database, cache: Cache) {
+    super(scope, id)
+    this.topic = new sns.Topic(this, 'Topic', { displayName: `${settings.serviceName}-${settings.stage} alarms`, enforceSSL: true })
+    if (settings.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(settings.alarmEmail))
+    Validations.of(this.topic).acknowledge({ id: 'AwsSolutions::AwsSolutions-SNS2', reason: 'Alarm notifications carry no data; CloudWatch can publish to an encrypted topic only through a customer-managed key, which costs more than the alarm text is worth.' })
+
+    const lb = edge.loadBalancer.metrics
+    const tg = edge.targetGroup.metrics
+    const requests = lb.requestCount({ period: FIVE_MINUTES, statistic: 'Sum' })
+    const rate = (label: string, id: string, errors: cloudwatch.IMetric) => new cloudwatch.MathExpression({
+      label,
+      expression: `100 * ${id} / MAX([requests, 1])`,
+      usingMetrics: { [id]: errors, requests },
+      period: FIVE_MINUTES
+    })
+    const elb5xx = rate('ALB 5xx, % of requests', 'elb5xx', lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: FIVE_MINUTES, statistic: 'Sum' }))
+    const target5xx = rate('Target 5xx, % of requests', 'target5xx', lb.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: FIVE_MINUTES, statistic: 'Sum' }))
+    const unhealthy = tg.unhealthyHostCount({ period: Duration.minutes(1), statistic: 'Maximum' })
+    const p99 = tg.targetResponseTime({ period: FIVE_MINUTES, statistic: 'p99' })
+    const cpu = service.service.metricCpuUtilization({ period: FIVE_MINUTES })
+    const memory = service.service.metricMemoryUtilization({ period: FIVE_MINUTES })
+    const dbCpu = database.instance.metricCPUUtilization({ period: FIVE_MINUTES })
+    const dbStorage = database.instance.metricFreeStorageSpace({ period: FIVE_MINUTES, statistic: 'Minimum' })
+    const dbConnections = database.instance.metricDatabaseConnections({ period: FIVE_MINUTES, statistic: 'Maximum' })
+    const cacheMetric = (metricName: string, statistic: string) => new cloudwatch.Metric({
+      namespace: 'AWS/ElastiCache',
+      metricName,
+      // The primary node (the first member of the replication group).
+      dimensionsMap: { CacheClusterId: `${cache.replicationGroup.ref}-001` },
+      period: FIVE_MINUTES,
+      statistic
+    })
+    const cacheCpu = cacheMetric('EngineCPUUtilization', 'Average')
+    const evictions = cacheMetric('Evictions', 'Sum')
+
+    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string, comparison = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, periods = 2) => {
+      const a = new cloudwatch.Alarm(this, id, {
+        alarmDescription: description,
+        metric,
+        threshold,
+        comparisonOperator: comparison,
+        evaluationPeriods: periods,
+        datapointsToAlarm: periods,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING
+      })
+      a.addAlarmAction(new actions.SnsAction(this.topic))
+      a.addOkAction(new actions.SnsAction(this.topic))
+      this.alarms.push(a)
+      return a
+    }
+    alarm('Alb5xxRate', elb5xx, 1, 'More than 1 % of requests answered 5xx by the load balancer itself (no healthy target, timeouts)')
+    alarm('Target5xxRate', target5xx, 1, 'More than 1 % of requests answered 5xx by the tasks')
+    alarm('UnhealthyTargets', unhealthy, 0, 'A task fails the /health check through nginx', cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, 3)
+    alarm('P99Latency', p99, 1, 'p99 target response time above 1 s')
+    alarm('ServiceCpu', cpu, 85, 'Service CPU above 85 % (scaling targets 60 %): at the maximum task count?')
+    alarm('ServiceMemory', memory, 85, 'Service memory above 85 %')
+    alarm('DatabaseCpu', dbCpu, 80, 'RDS CPU above 80 %')
+    alarm('DatabaseFreeStorage', dbStorage, settings.databaseStorageGb * 1024 ** 3 * 0.1, 'RDS free storage below 10 %', cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD)
+    // Each task holds DB_POOL_MAX (10) connections, and a few for checks and migrations.
+    alarm('DatabaseConnections', dbConnections, settings.maxTasks * 12 * 0.9, 'RDS connections near what the maximum task count opens')
+    alarm('CacheCpu', cacheCpu, 80, 'ElastiCache engine CPU above 80 %')
+    alarm('CacheEvictions', evictions, 0, 'ElastiCache is evicting keys: the node is full')
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `${settings.serviceName}-${settings.stage}` })
+    const graph = (title: string, ...left: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, width: 8 })
+    this.dashboard.addWidgets(
+      graph('Requests', requests),
+      graph('5xx, % of requests', elb5xx, target5xx),
+      graph('p99 target response time (s)', p99),
+      graph('Unhealthy targets', unhealthy),
+      graph('Service CPU and memory (%)', cpu, memory),
+      graph('RDS CPU (%)', dbCpu),
+      graph('RDS free storage (bytes)', dbStorage),
+      graph('RDS connections', dbConnections),
+      graph('ElastiCache CPU (%) and evictions', cacheCpu, evictions)
+    )
+  }
+}

@@ -1,0 +1,98 @@
+import { Duration, Validations } from 'aws-cdk-lib'
+import * as ec2 from 'aws-cdk-lib/aws-ec2'
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2'
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2'
+import { Construct } from 'constructs'
+import type { Settings } from '../settings.ts'
+import { NGINX_PORT, type Network } from './network.ts'
+import type { Service } from './service.ts'
+
+// Below nginx's client keep-alive (65 s), so the ALB never reuses a connection nginx is closing.
+export const IDLE_TIMEOUT = Duration.seconds(60)
+// Below the containers' stopTimeout (30 s): a task leaves the target group before ECS kills it.
+export const DEREGISTRATION_DELAY = Duration.seconds(20)
+
+/**
+ * The Application Load Balancer in front of nginx (HTTPS with the certificate of the settings,
+ * HTTP redirected to it; HTTP only without one) and the WAF web ACL on it: a
+ * per-IP rate limit shared by every task (nginx's per-task limit stays as a backstop) and AWS's
+ * managed common and known-bad-inputs rule groups.
+ */
+export class Edge extends Construct {
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer
+  readonly targetGroup: elbv2.ApplicationTargetGroup
+  readonly webAcl: wafv2.CfnWebACL
+  readonly url: string
+
+  constructor (scope: Construct, id: string, settings: Settings, network: Network, service: Service) {
+    super(scope, id)
+    const production = settings.stage === 'prod'
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: network.vpc,
+      internetFacing: true,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      securityGroup: network.loadBalancerGroup,
+      idleTimeout: IDLE_TIMEOUT,
+      dropInvalidHeaderFields: true,
+      deletionProtection: production
+    })
+    Validations.of(this.loadBalancer).acknowledge({ id: 'AwsSolutions::AwsSolutions-ELB2', reason: 'Access logs need the region\'s ELB log-delivery account in the bucket policy, which an environment-agnostic stack cannot name at synth; requests are counted in CloudWatch metrics, sampled by WAF, and logged per request by nginx (JSON, with the request id).' })
+
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'Targets', {
+      vpc: network.vpc,
+      targetType: elbv2.TargetType.IP,
+      port: NGINX_PORT,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targets: [service.service.loadBalancerTarget({ containerName: 'nginx', containerPort: NGINX_PORT })],
+      deregistrationDelay: DEREGISTRATION_DELAY,
+      // Readiness through nginx: a task whose database or Redis is lost leaves the rotation.
+      healthCheck: { path: '/health', healthyHttpCodes: '200', interval: Duration.seconds(10), timeout: Duration.seconds(5), healthyThresholdCount: 2, unhealthyThresholdCount: 3 }
+    })
+
+    if (settings.certificateArn) {
+      this.loadBalancer.addListener('Https', {
+        port: 443,
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        certificates: [elbv2.ListenerCertificate.fromArn(settings.certificateArn)],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        defaultTargetGroups: [this.targetGroup],
+        open: false
+      })
+      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443, open: false })
+      this.url = `https://${this.loadBalancer.loadBalancerDnsName}`
+    } else {
+      this.loadBalancer.addListener('Http', { port: 80, protocol: elbv2.ApplicationProtocol.HTTP, defaultTargetGroups: [this.targetGroup], open: false })
+      this.url = `http://${this.loadBalancer.loadBalancerDnsName}`
+    }
+
+    const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName })
+    const managed = (name: string, priority: number) => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+      visibilityConfig: visibility(name)
+    })
+    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility(`${settings.serviceName}-${settings.stage}`),
+      rules: [
+        {
+          name: 'rate-per-ip',
+          priority: 0,
+          action: { block: { customResponse: { responseCode: 429 } } },
+          statement: { rateBasedStatement: { limit: settings.wafRateLimit, aggregateKeyType: 'IP', evaluationWindowSec: 300 } },
+          visibilityConfig: visibility('rate-per-ip')
+        },
+        managed('AWSManagedRulesCommonRuleSet', 1),
+        managed('AWSManagedRulesKnownBadInputsRuleSet', 2)
+      ]
+    })
+    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.loadBalancer.loadBalancerArn, webAclArn: this.webAcl.attrArn })
+
+    if (!settings.certificateArn) {
+      Validations.of(this.loadBalancer).acknowledge({ id: 'AwsSolutions::AwsSolutions-ELB1', reason: 'HTTP only until a certificate is set (certificateArn): the README says so, and production should set one.' })
+    }
+  }
+}

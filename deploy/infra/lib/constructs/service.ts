@@ -1,0 +1,191 @@
+import { Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib'
+import * as ec2 from 'aws-cdk-lib/aws-ec2'
+import * as ecr from 'aws-cdk-lib/aws-ecr'
+import * as ecs from 'aws-cdk-lib/aws-ecs'
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2'
+import * as iam from 'aws-cdk-lib/aws-iam'
+import * as logs from 'aws-cdk-lib/aws-logs'
+import { Construct } from 'constructs'
+import type { Settings } from '../settings.ts'
+import { names } from '../names.ts'
+import { NGINX_PORT, POSTGRES_PORT, REDIS_PORT, type Network } from './network.ts'
+import { DATABASE_NAME, type Database } from './database.ts'
+import type { Cache } from './cache.ts'
+
+/** Where the app image keeps the RDS CA bundle (certs/README.md at the repository's root). */
+export const RDS_CA_BUNDLE = '/app/certs/rds-global-bundle.pem'
+export const APP_PORT = 3000
+// ECS stops a container with SIGTERM and kills it this long after; the app drains within it.
+export const STOP_TIMEOUT = Duration.seconds(30)
+
+// The images' own health checks (scripts/healthcheck.ts in the app; nginx answers /nginx-health).
+export const APP_HEALTH_CHECK = ['CMD', 'node', 'dist/scripts/healthcheck.js']
+export const NGINX_HEALTH_CHECK = ['CMD', 'bash', '-c', "exec 3<>/dev/tcp/127.0.0.1/80 && printf 'GET /nginx-health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q healthy <&3"]
+
+/**
+ * The ECS cluster (Container Insights) and the Fargate service of the two-container task:
+ * nginx in front (the load balancer's target), the app on the task's localhost only, no port
+ * mapping. Images by digest; secrets from Secrets Manager; awslogs with a retention; circuit
+ * breaker with rollback; ECS Exec. Also the one-off migration task definition.
+ */
+export class Service extends Construct {
+  readonly cluster: ecs.Cluster
+  readonly service: ecs.FargateService
+  readonly taskDefinition: ecs.FargateTaskDefinition
+  readonly migrationTask: ecs.FargateTaskDefinition
+  /** Environment variables the app container is given: checked against schemas/config.ts. */
+  readonly appEnvironment: Record<string, string>
+  readonly nginxEnvironment: Record<string, string>
+
+  constructor (scope: Construct, id: string, settings: Settings, network: Network, database: Database, cache: Cache) {
+    super(scope, id)
+    const n = names(settings)
+    const retain = settings.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      clusterName: n.cluster,
+      vpc: network.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED
+    })
+
+    const logGroup = (id: string, name: string) => new logs.LogGroup(this, id, {
+      logGroupName: `/ecs/${n.cluster}/${name}`,
+      retention: settings.logRetentionDays,
+      removalPolicy: retain
+    })
+    const appLogs = logGroup('AppLogs', 'app')
+    const nginxLogs = logGroup('NginxLogs', 'nginx')
+    const logging = (group: logs.LogGroup, prefix: string) => ecs.LogDrivers.awsLogs({
+      logGroup: group,
+      streamPrefix: prefix,
+      // A slow CloudWatch never blocks the app's stdout: lines are buffered, then dropped.
+      mode: ecs.AwsLogDriverMode.NON_BLOCKING,
+      maxBufferSize: Size.mebibytes(4)
+    })
+
+    const appImage = ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(this, 'AppRepository', n.appRepository), settings.appImageDigest)
+    const nginxImage = ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(this, 'NginxRepository', n.nginxRepository), settings.nginxImageDigest)
+    const dbSecret = database.instance.secret!
+
+    this.appEnvironment = {
+      NODE_ENV: 'production',
+      SERVICE_NAME: settings.serviceName,
+      HOST: '127.0.0.1',
+      PORT: String(APP_PORT),
+      LOG_LEVEL: 'info',
+      DB_HOST: database.instance.dbInstanceEndpointAddress,
+      DB_PORT: String(POSTGRES_PORT),
+      DB_NAME: DATABASE_NAME,
+      DB_SSL: 'verify-full',
+      DB_SSL_CA: RDS_CA_BUNDLE,
+      // The migration task runs them before a deploy (npm run deploy).
+      DB_MIGRATE_ON_START: 'false',
+      REDIS_HOST: cache.replicationGroup.attrPrimaryEndPointAddress,
+      REDIS_PORT: String(REDIS_PORT),
+      REDIS_TLS: 'true',
+      // nginx in the same task is the only peer.
+      TRUST_PROXY: '127.0.0.1'
+    }
+    const appSecrets = {
+      DB_USER: ecs.Secret.fromSecretsManager(dbSecret, 'username'),
+      DB_PASSWORD: ecs.Secret.fromSecretsManager(dbSecret, 'password'),
+      REDIS_PASSWORD: ecs.Secret.fromSecretsManager(cache.authToken)
+    }
+    this.nginxEnvironment = {
+      APP_UPSTREAM: `127.0.0.1:${APP_PORT}`,
+      NGINX_PORT: String(NGINX_PORT),
+      // X-Forwarded-For is believed from the ALB, which sits in this VPC.
+      NGINX_TRUSTED_PROXIES: network.vpc.vpcCidrBlock
+    }
+
+    const role = (id: string, name: string, principal: string) => new iam.Role(this, id, {
+      roleName: `${n.rolePrefix}${name}`,
+      assumedBy: new iam.ServicePrincipal(principal)
+    })
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      family: n.serviceFamily,
+      cpu: settings.taskCpu,
+      memoryLimitMiB: settings.taskMemoryMiB,
+      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      taskRole: role('TaskRole', 'task', 'ecs-tasks.amazonaws.com'),
+      executionRole: role('ExecutionRole', 'execution', 'ecs-tasks.amazonaws.com')
+    })
+    const app = this.taskDefinition.addContainer('app', {
+      containerName: 'app',
+      image: appImage,
+      essential: true,
+      environment: this.appEnvironment,
+      secrets: appSecrets,
+      // No port mapping: the app listens on the task's localhost, reached only by nginx.
+      healthCheck: { command: APP_HEALTH_CHECK, interval: Duration.seconds(10), timeout: Duration.seconds(3), retries: 3, startPeriod: Duration.seconds(15) },
+      stopTimeout: STOP_TIMEOUT,
+      linuxParameters: new ecs.LinuxParameters(this, 'AppLinux', { initProcessEnabled: true }),
+      logging: logging(appLogs, 'app')
+    })
+    const nginx = this.taskDefinition.addContainer('nginx', {
+      containerName: 'nginx',
+      image: nginxImage,
+      essential: true,
+      environment: this.nginxEnvironment,
+      portMappings: [{ containerPort: NGINX_PORT, protocol: ecs.Protocol.TCP, name: 'http' }],
+      healthCheck: { command: NGINX_HEALTH_CHECK, interval: Duration.seconds(10), timeout: Duration.seconds(3), retries: 3, startPeriod: Duration.seconds(5) },
+      stopTimeout: STOP_TIMEOUT,
+      linuxParameters: new ecs.LinuxParameters(this, 'NginxLinux', { initProcessEnabled: true }),
+      logging: logging(nginxLogs, 'nginx')
+    })
+    nginx.addContainerDependencies({ container: app, condition: ecs.ContainerDependencyCondition.HEALTHY })
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      serviceName: n.service,
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: settings.minTasks,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [network.serviceGroup],
+      assignPublicIp: false,
+      // Spread over the two zones; a failed deployment rolls back by itself.
+      circuitBreaker: { enable: true, rollback: true },
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      healthCheckGracePeriod: Duration.seconds(60),
+      enableExecuteCommand: true,
+      propagateTags: ecs.PropagatedTagSource.SERVICE
+    })
+
+    // The one-off migration task: the app image, `npm run migrate`'s script, the same settings.
+    this.migrationTask = new ecs.FargateTaskDefinition(this, 'MigrationTask', {
+      family: n.migrationFamily,
+      cpu: 256,
+      memoryLimitMiB: 512,
+      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      taskRole: role('MigrationTaskRole', 'migrate-task', 'ecs-tasks.amazonaws.com'),
+      executionRole: role('MigrationExecutionRole', 'migrate-execution', 'ecs-tasks.amazonaws.com')
+    })
+    const { HOST: _host, PORT: _port, TRUST_PROXY: _proxy, DB_MIGRATE_ON_START: _migrate, ...migrationEnvironment } = this.appEnvironment
+    this.migrationTask.addContainer('migrate', {
+      containerName: 'migrate',
+      image: appImage,
+      essential: true,
+      command: ['node', 'dist/scripts/migrate.js'],
+      environment: migrationEnvironment,
+      secrets: appSecrets,
+      logging: logging(appLogs, 'migrate')
+    })
+
+    for (const definition of [this.taskDefinition, this.migrationTask]) {
+      Validations.of(definition).acknowledge({ id: 'AwsSolutions::AwsSolutions-ECS2', reason: 'Plain environment variables hold settings only (hosts, ports, modes); every password and token comes from Secrets Manager (secrets).' })
+    }
+    const wildcard = 'AwsSolutions::AwsSolutions-IAM5[Resource::*]'
+    Validations.of(this.taskDefinition.taskRole).acknowledge({ id: wildcard, reason: 'ECS Exec: the ssmmessages channel actions CDK grants take no resource.' })
+    for (const definition of [this.taskDefinition, this.migrationTask]) {
+      Validations.of(definition.obtainExecutionRole()).acknowledge({ id: wildcard, reason: 'Pulling images: ecr:GetAuthorizationToken is account-wide by design; the pulls themselves are scoped to the two repositories.' })
+    }
+  }
+
+  /** Target tracking on CPU and on requests per target, between the min and max task counts. */
+  scale (settings: Settings, targetGroup: elbv2.ApplicationTargetGroup): void {
+    const scaling = this.service.autoScaleTaskCount({ minCapacity: settings.minTasks, maxCapacity: settings.maxTasks })
+    scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: settings.cpuTargetPercent, scaleInCooldown: Duration.seconds(120), scaleOutCooldown: Duration.seconds(60) })
+    scaling.scaleOnRequestCount('Requests', { targetGroup, requestsPerTarget: settings.requestsPerTarget, scaleInCooldown: Duration.seconds(120), scaleOutCooldown: Duration.seconds(60) })
+  }
+}

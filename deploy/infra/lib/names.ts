@@ -1,0 +1,19 @@
+import type { Settings } from './settings.ts'
+
+/**
+ * Names both stacks agree on without a cross-stack reference: the registry stack (deployed
+ * first) scopes the deploy role to resources the service stack creates later.
+ */
+export function names (settings: Pick<Settings, 'serviceName' | 'stage'>) {
+  const base = `${settings.serviceName}-${settings.stage}`
+  return {
+    appRepository: `${settings.serviceName}/app`,
+    nginxRepository: `${settings.serviceName}/nginx`,
+    cluster: base,
+    service: settings.serviceName,
+    migrationFamily: `${base}-migrate`,
+    serviceFamily: base,
+    // Roles the deploy role may pass to ECS (task and execution roles of both task definitions).
+    rolePrefix: `${base}-`
+  }
+}

@@ -1,0 +1,98 @@
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib'
+import * as ecr from 'aws-cdk-lib/aws-ecr'
+import * as iam from 'aws-cdk-lib/aws-iam'
+import type { Construct } from 'constructs'
+import type { Settings } from './settings.ts'
+import { names } from './names.ts'
+
+const GITHUB_OIDC = 'token.actions.githubusercontent.com'
+
+export interface RegistryStackProps extends StackProps {
+  settings: Settings
+}
+
+/**
+ * Deployed first, so that images can be pushed before the service exists: the two ECR
+ * repositories, GitHub's OIDC provider, and the role the deploy workflow assumes.
+ */
+export class RegistryStack extends Stack {
+  readonly appRepository: ecr.Repository
+  readonly nginxRepository: ecr.Repository
+  readonly deployRole: iam.Role
+
+  constructor (scope: Construct, id: string, props: RegistryStackProps) {
+    super(scope, id, props)
+    const { settings } = props
+    const n = names(settings)
+
+    const repository = (id: string, repositoryName: string) => new ecr.Repository(this, id, {
+      repositoryName,
+      // A tag names one image for ever: a deploy by tag cannot change under anyone's feet.
+      imageTagMutability: ecr.TagMutability.IMMUTABLE,
+      imageScanOnPush: true,
+      encryption: ecr.RepositoryEncryption.AES_256,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        { description: 'untagged layers of failed pushes', tagStatus: ecr.TagStatus.UNTAGGED, maxImageAge: Duration.days(7), rulePriority: 1 },
+        { description: 'keep the last 100 images: rollbacks reach that far back', tagStatus: ecr.TagStatus.ANY, maxImageCount: 100, rulePriority: 2 }
+      ]
+    })
+    this.appRepository = repository('AppRepository', n.appRepository)
+    this.nginxRepository = repository('NginxRepository', n.nginxRepository)
+
+    // One provider per account: imported when the account has it already.
+    const providerArn = settings.githubOidcProviderExists
+      ? this.formatArn({ service: 'iam', region: '', resource: 'oidc-provider', resourceName: GITHUB_OIDC })
+      : new iam.CfnOIDCProvider(this, 'GitHubOidcProvider', { url: `https://${GITHUB_OIDC}`, clientIdList: ['sts.amazonaws.com'] }).attrArn
+
+    this.deployRole = new iam.Role(this, 'DeployRole', {
+      roleName: `${n.rolePrefix}github-deploy`,
+      description: `Assumed by GitHub Actions of ${settings.githubRepository} (environment ${settings.githubEnvironment}) to push images, migrate and deploy`,
+      maxSessionDuration: Duration.hours(1),
+      assumedBy: new iam.WebIdentityPrincipal(providerArn, {
+        StringEquals: {
+          [`${GITHUB_OIDC}:aud`]: 'sts.amazonaws.com',
+          // Only jobs of this repository running in this environment (which can require reviewers).
+          [`${GITHUB_OIDC}:sub`]: `repo:${settings.githubRepository}:environment:${settings.githubEnvironment}`
+        }
+      })
+    })
+    const role = this.deployRole
+    // Push: the login token is account-wide by design; the pushes only to these two repositories.
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }))
+    this.appRepository.grantPullPush(role)
+    this.nginxRepository.grantPullPush(role)
+    // Task definitions: registering and describing cannot be scoped to a family (ECS has no
+    // resource-level permission for them); running, only the migration family.
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition'], resources: ['*'] }))
+    const ecsArn = (resource: string, resourceName: string) => this.formatArn({ service: 'ecs', resource, resourceName })
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['ecs:RunTask'], resources: [ecsArn('task-definition', `${n.migrationFamily}:*`)] }))
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeTasks'], resources: [ecsArn('task', `${n.cluster}/*`)] }))
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['ecs:UpdateService', 'ecs:DescribeServices'], resources: [ecsArn('service', `${n.cluster}/${n.service}`)] }))
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['iam:PassRole'],
+      resources: [this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${n.rolePrefix}*` })],
+      conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } }
+    }))
+    // The migration task's output, to show why it failed.
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['logs:GetLogEvents'],
+      resources: [this.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/ecs/${n.cluster}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })]
+    }))
+    // Each wildcard acknowledged by name, so a new one fails synth.
+    const wildcards = ['*', `arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/${n.migrationFamily}:*`,
+      `arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/${n.cluster}/*`,
+      `arn:<AWS::Partition>:iam::<AWS::AccountId>:role/${n.rolePrefix}*`,
+      `arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/ecs/${n.cluster}/*`]
+    for (const resource of wildcards) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
+        reason: 'Wildcards only where AWS offers no narrower resource: ecr:GetAuthorizationToken and ecs:RegisterTaskDefinition/DescribeTaskDefinition take "*"; the rest name this service\'s migration family (any revision), tasks of its cluster, its roles (by name prefix, passed to ECS only) and its log groups.'
+      })
+    }
+
+    new CfnOutput(this, 'AppRepositoryUri', { value: this.appRepository.repositoryUri })
+    new CfnOutput(this, 'NginxRepositoryUri', { value: this.nginxRepository.repositoryUri })
+    new CfnOutput(this, 'DeployRoleArn', { value: role.roleArn, description: 'AWS_DEPLOY_ROLE_ARN of the GitHub repository variables' })
+  }
+}

@@ -1,0 +1,121 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+// One typed object per stage, validated once when the app starts (as schemas/config.ts does for
+// the service). Defaults per stage below; any field can be set with `-c name=value` (flat
+// names, listed in README "Deploy to AWS"). Constructs take these as props, never process.env.
+
+const Digest = Type.String({ pattern: '^sha256:[0-9a-f]{64}$', description: 'an image digest, sha256:<64 hex>, as npm run push prints it' })
+
+export const SettingsSchema = Type.Object({
+  stage: Type.Union([Type.Literal('dev'), Type.Literal('prod')]),
+  serviceName: Type.String({ pattern: '^[a-z][a-z0-9-]{1,30}$' }),
+  // GitHub repository (owner/name) and environment allowed to assume the deploy role.
+  githubRepository: Type.String({ pattern: '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$' }),
+  githubEnvironment: Type.String({ minLength: 1 }),
+  // Whether this account already has GitHub's OIDC provider (one per account): then it is imported.
+  githubOidcProviderExists: Type.Boolean(),
+  // The images the service runs, by digest in the registry stack's repositories.
+  appImageDigest: Digest,
+  nginxImageDigest: Digest,
+
+  natGateways: Type.Integer({ minimum: 1, maximum: 2 }),
+
+  databaseVersion: Type.Union([Type.Literal('16'), Type.Literal('17')]),
+  databaseInstanceType: Type.String({ pattern: '^[a-z0-9]+\\.[a-z0-9]+$' }),
+  databaseStorageGb: Type.Integer({ minimum: 20, maximum: 16_384 }),
+  databaseMultiAz: Type.Boolean(),
+  databaseBackupDays: Type.Integer({ minimum: 1, maximum: 35 }),
+
+  cacheNodeType: Type.String({ pattern: '^cache\\.[a-z0-9]+\\.[a-z0-9]+$' }),
+  cacheMultiAz: Type.Boolean(),
+
+  taskCpu: Type.Union([256, 512, 1024, 2048, 4096].map((n) => Type.Literal(n))),
+  taskMemoryMiB: Type.Integer({ minimum: 512, maximum: 30_720 }),
+  minTasks: Type.Integer({ minimum: 2, maximum: 100 }),
+  maxTasks: Type.Integer({ minimum: 2, maximum: 100 }),
+  cpuTargetPercent: Type.Integer({ minimum: 10, maximum: 90 }),
+  requestsPerTarget: Type.Integer({ minimum: 10, maximum: 100_000 }),
+  logRetentionDays: Type.Union([1, 3, 5, 7, 14, 30, 60, 90, 180, 365].map((n) => Type.Literal(n))),
+
+  // HTTPS on the load balancer with this ACM certificate; without one, HTTP only (say so).
+  certificateArn: Type.Optional(Type.String({ pattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[0-9a-f-]+$' })),
+  // Requests per 5 minutes from one IP before WAF blocks it (all tasks together).
+  wafRateLimit: Type.Integer({ minimum: 10, maximum: 2_000_000_000 }),
+  alarmEmail: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' }))
+})
+
+export type Settings = Static<typeof SettingsSchema>
+
+const COMMON = {
+  serviceName: 'ecs-microservice',
+  githubEnvironment: 'production',
+  githubOidcProviderExists: false,
+  databaseVersion: '16',
+  cacheNodeType: 'cache.t4g.micro',
+  taskCpu: 512,
+  taskMemoryMiB: 1024,
+  cpuTargetPercent: 60,
+  requestsPerTarget: 1_000,
+  wafRateLimit: 2_000
+} as const
+
+/** Defaults of each stage: dev small and cheap to throw away, prod kept safe and redundant. */
+export const STAGE_DEFAULTS: Record<'dev' | 'prod', Partial<Settings>> = {
+  dev: {
+    ...COMMON,
+    stage: 'dev',
+    natGateways: 1,
+    databaseInstanceType: 't4g.micro',
+    databaseStorageGb: 20,
+    databaseMultiAz: false,
+    databaseBackupDays: 1,
+    cacheMultiAz: false,
+    minTasks: 2,
+    maxTasks: 4,
+    logRetentionDays: 14
+  },
+  prod: {
+    ...COMMON,
+    stage: 'prod',
+    natGateways: 1,
+    databaseInstanceType: 't4g.small',
+    databaseStorageGb: 50,
+    databaseMultiAz: true,
+    databaseBackupDays: 14,
+    cacheMultiAz: true,
+    minTasks: 2,
+    maxTasks: 10,
+    logRetentionDays: 90
+  }
+}
+
+export class SettingsError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'SettingsError'
+  }
+}
+
+/**
+ * The settings of `stage` from its defaults and `context` (cdk -c name=value, strings), checked
+ * once: a missing or bad setting stops synth with a message naming it.
+ */
+export function loadSettings (context: Record<string, unknown>): Settings {
+  const stage = context.stage ?? 'dev'
+  if (stage !== 'dev' && stage !== 'prod') throw new SettingsError(`Invalid setting stage=${JSON.stringify(stage)}: dev or prod`)
+  const raw: Record<string, unknown> = { ...STAGE_DEFAULTS[stage] }
+  for (const key of Object.keys(SettingsSchema.properties)) {
+    if (context[key] !== undefined && context[key] !== '') raw[key] = context[key]
+  }
+  const settings = Value.Convert(SettingsSchema, raw)
+  const error = Value.Errors(SettingsSchema, settings).First()
+  if (error) {
+    const name = error.path.split('/')[1] || '(settings)'
+    const given = raw[name] === undefined ? 'missing' : `=${JSON.stringify(raw[name])}`
+    throw new SettingsError(`Invalid setting ${name} (${given}): ${error.message}${error.schema.description ? ` (${error.schema.description})` : ''}`)
+  }
+  const valid = settings as Settings
+  if (valid.maxTasks < valid.minTasks) throw new SettingsError(`Invalid setting maxTasks=${valid.maxTasks}: below minTasks=${valid.minTasks}`)
+  return valid
+}

@@ -1,0 +1,30 @@
+import t from 'tap'
+import { Match } from 'aws-cdk-lib/assertions'
+import { synth } from './helper.ts'
+
+const { serviceTemplate: template } = synth({ alarmEmail: 'ops@example.com' })
+
+t.test('alarms on every signal an operator must act on, each notifying the topic', async (t) => {
+  const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: { MetricName?: string, Metrics?: Array<{ MetricStat?: { Metric: { MetricName: string } } }>, AlarmActions: unknown[] } }>
+  const metrics = alarms.flatMap((a) => a.Properties.MetricName ?? a.Properties.Metrics?.flatMap((m) => m.MetricStat?.Metric.MetricName ?? []) ?? [])
+  for (const name of ['HTTPCode_ELB_5XX_Count', 'HTTPCode_Target_5XX_Count', 'UnHealthyHostCount', 'TargetResponseTime', 'CPUUtilization', 'MemoryUtilization',
+    'FreeStorageSpace', 'DatabaseConnections', 'EngineCPUUtilization', 'Evictions']) {
+    t.ok(metrics.includes(name), name)
+  }
+  t.equal(alarms.length, 11)
+  t.ok(alarms.every((a) => a.Properties.AlarmActions.length === 1), 'every alarm notifies the topic')
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99' })
+})
+
+t.test('an e-mail subscription when alarmEmail is set, none otherwise', async (t) => {
+  template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' })
+  synth().serviceTemplate.resourceCountIs('AWS::SNS::Subscription', 0)
+  t.pass()
+})
+
+t.test('a dashboard with the same graphs', async (t) => {
+  template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'ecs-microservice-dev', DashboardBody: Match.anyValue() })
+  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as Array<{ Properties: { DashboardBody: unknown } }>
+  const body = JSON.stringify(dashboard.Properties.DashboardBody)
+  for (const metric of ['HTTPCode_Target_5XX_Count', 'TargetResponseTime', 'UnHealthyHostCount', 'FreeStorageSpace', 'Evictions']) t.match(body, metric)
+})

@@ -1,0 +1,29 @@
+import { App, Validations } from 'aws-cdk-lib'
+import { Template } from 'aws-cdk-lib/assertions'
+import { AwsSolutionsChecks } from 'cdk-nag'
+import { buildApp } from '../lib/app.ts'
+
+export const DIGEST = `sha256:${'a'.repeat(64)}`
+export const NGINX_DIGEST = `sha256:${'b'.repeat(64)}`
+export const CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/0b7e9f0e-1111-2222-3333-444455556666'
+
+/** The context every stage needs; `extra` adds or overrides settings (strings, as `-c` gives them). */
+export function context (extra: Record<string, string> = {}): Record<string, string> {
+  return { githubRepository: 'acme/ecs-microservice', appImageDigest: DIGEST, nginxImageDigest: NGINX_DIGEST, ...extra }
+}
+
+/**
+ * Both stacks of a stage synthesized as `cdk synth` does, with the AwsSolutions rules: a finding
+ * that is neither fixed nor acknowledged throws here, so every test synth is also a nag check.
+ */
+export function synth (extra: Record<string, string> = {}) {
+  const app = new App({ context: context(extra) })
+  const built = buildApp(app)
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app))
+  return {
+    ...built,
+    app,
+    registryTemplate: Template.fromStack(built.registry),
+    serviceTemplate: Template.fromStack(built.service)
+  }
+}
