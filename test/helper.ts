@@ -174,7 +174,9 @@ export async function until200 (app: FastifyInstance, url: string, ms = 5_000) {
  */
 export async function startServer (env: Record<string, string>) {
   const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'server.ts')], {
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...env },
+    // A lenient event-loop limit, as in testConfig(): a loaded machine must not turn a test's
+    // traffic into under-pressure 503s (pressure.test.ts tests that limit).
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', MAX_EVENT_LOOP_DELAY_MS: '10000', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''

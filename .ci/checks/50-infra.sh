@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The infrastructure package (deploy/infra): its tests on the synthesized templates (cdk-nag's
+# AwsSolutions rules run in every synth there) and `cdk synth` of both stages as a user runs it,
+# offline: no credentials, no lookups.
+set -euo pipefail
+cd deploy/infra
+npm ci --no-audit --no-fund
+npm test
+export CDK_DISABLE_CLI_TELEMETRY=true
+digest=sha256:$(printf '%064d' 0)
+for stage in dev prod; do
+  out=$(mktemp -d)
+  npx cdk synth --no-lookups -q -o "$out" -c stage=$stage -c githubRepository=acme/ecs-microservice \
+    -c appImageDigest=$digest -c nginxImageDigest=$digest
+  ls "$out"/*.template.json
+  rm -rf "$out"
+done
+# A missing setting fails synth and names it.
+if npx cdk synth --no-lookups -q -o "$(mktemp -d)" -c githubRepository=acme/ecs-microservice 2> /tmp/infra-synth.err; then
+  echo "synth passed without the image digests" >&2; exit 1
+fi
+grep -q 'Invalid setting appImageDigest (missing)\|Invalid setting nginxImageDigest (missing)' /tmp/infra-synth.err || { cat /tmp/infra-synth.err >&2; exit 1; }
+echo "cdk synth: dev and prod synthesize offline; a missing setting is named"
