@@ -49,22 +49,7 @@ docker run --rm --entrypoint cat "127.0.0.1:$port/ecs-microservices/app:ci-check
   || fail "the pushed app image does not carry the RDS CA bundle at /app/certs/rds-global-bundle.pem"
 echo "the app image carries the RDS CA bundle given to npm run push"
 
-# the ECS render step takes those URIs
-AWS_REGION=eu-west-1 EXECUTION_ROLE_ARN=arn:aws:iam::1:role/exec TASK_ROLE_ARN=arn:aws:iam::1:role/task \
-  DB_HOST=db.example DB_NAME=app DB_USER=app DB_PASSWORD_SECRET_ARN=arn:aws:secretsmanager:eu-west-1:1:secret:db \
-  REDIS_HOST=cache.example REDIS_AUTH_SECRET_ARN=arn:aws:ssm:eu-west-1:1:parameter/redis LOG_GROUP=/ecs/ecs-microservice \
-  ALB_SUBNET_CIDR=10.0.0.0/16 deploy/ecs/render.sh "$dir/task.json"
-node -e '
-  const td = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"))
-  const [app, nginx] = td.containerDefinitions
-  const env = Object.fromEntries(app.environment.map((e) => [e.name, e.value]))
-  const ok = td.networkMode === "awsvpc" && app.image.includes("@sha256:") && nginx.image.includes("@sha256:") &&
-    app.healthCheck.command.join(" ").includes("healthcheck") && nginx.dependsOn[0].condition === "HEALTHY" &&
-    app.linuxParameters.initProcessEnabled && app.secrets.length === 2 &&
-    // the app listens on the task localhost only, unmapped: only nginx in the same task reaches it
-    !app.portMappings && env.HOST === "127.0.0.1" && nginx.portMappings.length === 1 &&
-    env.DB_SSL === "verify-full" && env.DB_SSL_CA === "/app/certs/rds-global-bundle.pem"
-  if (!ok) { console.error("task definition is not as expected"); process.exit(1) }
-  console.log("task definition rendered with", app.image, "and", nginx.image)
-' "$dir/task.json"
+# deploy/infra's deploy script takes the digests from images.env (its dry run prints the plan)
+plan=$(bash deploy/infra/scripts/deploy.sh --dry-run --stage prod)
+echo "$plan" | grep -E '^deploying app@sha256:[0-9a-f]{64} and nginx@sha256:[0-9a-f]{64} to prod$' || fail "npm run deploy did not take the pushed digests"
 rm -f deploy/ecs/images.env

@@ -4,7 +4,7 @@
 # Builds the app image (Dockerfile) and the nginx image (deploy/nginx) for linux/amd64, tags
 # each with the git commit (short SHA, "-dirty" when the tree has uncommitted changes) and, if
 # given, VERSION; logs in to Amazon ECR and pushes both; prints each pushed image's digest and
-# writes the image URIs to deploy/ecs/images.env for deploy/ecs/render.sh.
+# writes the image URIs to deploy/ecs/images.env, from which `npm run deploy` takes the digests.
 #
 # Environment: AWS_REGION (or AWS_DEFAULT_REGION); AWS_ACCOUNT_ID (else from
 # `aws sts get-caller-identity`); APP_REPOSITORY (ecs-microservices/app);
@@ -117,7 +117,7 @@ done
 
 if [ -z "$dry_run" ]; then
   {
-    echo "# written by npm run push: the images deploy/ecs/render.sh puts in the task definition"
+    echo "# written by npm run push: the images npm run deploy puts in the task definitions"
     echo "APP_IMAGE=$(cat "$tmp/$(basename "$app_image")")"
     echo "NGINX_IMAGE=$(cat "$tmp/$(basename "$nginx_image")")"
   } > deploy/ecs/images.env

@@ -4,11 +4,11 @@ import type { Settings } from './settings.ts'
  * Names both stacks agree on without a cross-stack reference: the registry stack (deployed
  * first) scopes the deploy role to resources the service stack creates later.
  */
-export function names (settings: Pick<Settings, 'serviceName' | 'stage'>) {
+export function names (settings: Pick<Settings, 'serviceName' | 'stage' | 'appRepository' | 'nginxRepository'>) {
   const base = `${settings.serviceName}-${settings.stage}`
   return {
-    appRepository: `${settings.serviceName}/app`,
-    nginxRepository: `${settings.serviceName}/nginx`,
+    appRepository: settings.appRepository,
+    nginxRepository: settings.nginxRepository,
     cluster: base,
     service: settings.serviceName,
     migrationFamily: `${base}-migrate`,

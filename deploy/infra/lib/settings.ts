@@ -15,7 +15,10 @@ export const SettingsSchema = Type.Object({
   githubEnvironment: Type.String({ minLength: 1 }),
   // Whether this account already has GitHub's OIDC provider (one per account): then it is imported.
   githubOidcProviderExists: Type.Boolean(),
-  // The images the service runs, by digest in the registry stack's repositories.
+  // The ECR repositories (npm run push's APP_REPOSITORY and NGINX_REPOSITORY) and the images the
+  // service runs, by digest in them.
+  appRepository: Type.String({ pattern: '^[a-z0-9][a-z0-9._/-]{1,200}$' }),
+  nginxRepository: Type.String({ pattern: '^[a-z0-9][a-z0-9._/-]{1,200}$' }),
   appImageDigest: Digest,
   nginxImageDigest: Digest,
 
@@ -33,6 +36,8 @@ export const SettingsSchema = Type.Object({
   taskCpu: Type.Union([256, 512, 1024, 2048, 4096].map((n) => Type.Literal(n))),
   taskMemoryMiB: Type.Integer({ minimum: 512, maximum: 30_720 }),
   minTasks: Type.Integer({ minimum: 2, maximum: 100 }),
+  // No task runs (desired and minimum 0): the first deploy, before the migrations have run once.
+  paused: Type.Boolean(),
   maxTasks: Type.Integer({ minimum: 2, maximum: 100 }),
   cpuTargetPercent: Type.Integer({ minimum: 10, maximum: 90 }),
   requestsPerTarget: Type.Integer({ minimum: 10, maximum: 100_000 }),
@@ -51,13 +56,16 @@ const COMMON = {
   serviceName: 'ecs-microservice',
   githubEnvironment: 'production',
   githubOidcProviderExists: false,
+  appRepository: 'ecs-microservices/app',
+  nginxRepository: 'ecs-microservices/nginx',
   databaseVersion: '16',
   cacheNodeType: 'cache.t4g.micro',
   taskCpu: 512,
   taskMemoryMiB: 1024,
   cpuTargetPercent: 60,
   requestsPerTarget: 1_000,
-  wafRateLimit: 2_000
+  wafRateLimit: 2_000,
+  paused: false
 } as const
 
 /** Defaults of each stage: dev small and cheap to throw away, prod kept safe and redundant. */

@@ -5,7 +5,7 @@ import { synth } from './helper.ts'
 const { registryTemplate: template } = synth()
 
 t.test('the app and nginx repositories: immutable tags, scan on push, a lifecycle rule', async (t) => {
-  for (const name of ['ecs-microservice/app', 'ecs-microservice/nginx']) {
+  for (const name of ['ecs-microservices/app', 'ecs-microservices/nginx']) {
     template.hasResourceProperties('AWS::ECR::Repository', {
       RepositoryName: name,
       ImageTagMutability: 'IMMUTABLE',

@@ -27,8 +27,8 @@ t.test('the app container is reachable only from nginx: it listens on the task\'
 })
 
 t.test('both images are referenced by digest', async (t) => {
-  t.match(JSON.stringify(container('app').Image), `ecs-microservice/app@${DIGEST}`)
-  t.match(JSON.stringify(container('nginx').Image), `ecs-microservice/nginx@${NGINX_DIGEST}`)
+  t.match(JSON.stringify(container('app').Image), `ecs-microservices/app@${DIGEST}`)
+  t.match(JSON.stringify(container('nginx').Image), `ecs-microservices/nginx@${NGINX_DIGEST}`)
 })
 
 t.test('secrets come from Secrets Manager by reference; no password in the plain environment', async (t) => {
@@ -86,8 +86,15 @@ t.test('the migration task: the app image, the migrate script, the same settings
   const migration = taskDefinition('ecs-microservice-dev-migrate')
   const [migrate] = migration.ContainerDefinitions
   t.same(migrate.Command, ['node', 'dist/scripts/migrate.js'])
-  t.match(JSON.stringify(migrate.Image), `ecs-microservice/app@${DIGEST}`)
+  t.match(JSON.stringify(migrate.Image), `ecs-microservices/app@${DIGEST}`)
   t.match(env(migrate), { DB_SSL: 'verify-full', NODE_ENV: 'production' })
   t.same(migrate.Secrets?.map((s) => s.Name).sort(), ['DB_PASSWORD', 'DB_USER', 'REDIS_PASSWORD'])
   for (const output of ['MigrationTaskDefinitionArn', 'MigrationSubnets', 'MigrationSecurityGroup', 'ServiceUrl', 'ClusterName', 'ServiceName']) template.hasOutput(output, {})
+})
+
+t.test('paused (the first deploy, before the migrations have run): no task, and scaling does not add one', async (t) => {
+  const { serviceTemplate } = synth({ paused: 'true' })
+  serviceTemplate.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 0 })
+  serviceTemplate.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 0 })
+  t.pass()
 })

@@ -139,7 +139,7 @@ export class Service extends Construct {
       serviceName: n.service,
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
-      desiredCount: settings.minTasks,
+      desiredCount: settings.paused ? 0 : settings.minTasks,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [network.serviceGroup],
       assignPublicIp: false,
@@ -184,7 +184,7 @@ export class Service extends Construct {
 
   /** Target tracking on CPU and on requests per target, between the min and max task counts. */
   scale (settings: Settings, targetGroup: elbv2.ApplicationTargetGroup): void {
-    const scaling = this.service.autoScaleTaskCount({ minCapacity: settings.minTasks, maxCapacity: settings.maxTasks })
+    const scaling = this.service.autoScaleTaskCount({ minCapacity: settings.paused ? 0 : settings.minTasks, maxCapacity: settings.paused ? 0 : settings.maxTasks })
     scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: settings.cpuTargetPercent, scaleInCooldown: Duration.seconds(120), scaleOutCooldown: Duration.seconds(60) })
     scaling.scaleOnRequestCount('Requests', { targetGroup, requestsPerTarget: settings.requestsPerTarget, scaleInCooldown: Duration.seconds(120), scaleOutCooldown: Duration.seconds(60) })
   }

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# npm run deploy -- [--dry-run] [--stage dev|prod] [--tag TAG] [--registry-only]
+#
+# Deploys the service to AWS with the CDK app of deploy/infra (README, "Deploy to AWS"):
+#   1. the registry stack (repositories, deploy role): created or updated;
+#   2. the images: the digests `npm run push` wrote to deploy/ecs/images.env, or those of the
+#      images tagged TAG in the repositories (--tag: a rollback to an earlier release), or else
+#      the images the service runs now, so that deploying the stack never puts back an older one;
+#   3. the migrations: a revision of the migration task definition with the new app image, run
+#      once on Fargate; the deploy stops if it fails. On the very first deploy the service stack
+#      is created first with no task running (paused), since there is no migration task before;
+#   4. the service stack with those digests; CloudFormation waits for the ECS deployment to be
+#      stable and fails (rolled back by the circuit breaker) when it is not.
+# Settings: -c values in CDK_CONTEXT (e.g. "githubRepository=acme/app certificateArn=arn:..."),
+# AWS credentials and region as the AWS CLI takes them. --dry-run prints the commands only.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$here/../.." && pwd)
+die() { printf 'deploy: %s\n' "$*" >&2; exit 1; }
+
+dry_run= stage=dev tag= registry_only=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --dry-run) dry_run=1 ;;
+    --stage) stage=${2:?--stage needs dev or prod}; shift ;;
+    --tag) tag=${2:?--tag needs an image tag}; shift ;;
+    --registry-only) registry_only=1 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $1 (see --help)" ;;
+  esac
+  shift
+done
+[[ $stage =~ ^(dev|prod)$ ]] || die "--stage must be dev or prod"
+
+service_name=ecs-microservice
+registry_stack=$service_name-$stage-registry
+service_stack=$service_name-$stage-service
+cluster=$service_name-$stage
+migration_family=$cluster-migrate
+context=(-c "stage=$stage")
+for kv in ${CDK_CONTEXT:-}; do context+=(-c "$kv"); done
+export CDK_DISABLE_CLI_TELEMETRY=true
+
+run() { printf '+ %s\n' "$*"; [ -n "$dry_run" ] || "$@"; }
+# Prints the command; in a dry run prints $2 as its answer instead of running it.
+ask() { local answer=$1; shift; printf '+ %s\n' "$*" >&2; if [ -n "$dry_run" ]; then printf '%s\n' "$answer"; else "$@"; fi; }
+cdk() { (cd "$here" && npx cdk "$@" --no-lookups "${context[@]}" "${images[@]}") ; }
+
+if [ -z "$dry_run" ]; then
+  command -v aws >/dev/null || die "the AWS CLI (aws) is not installed"
+  aws sts get-caller-identity >/dev/null 2>&1 || die "no AWS credentials (aws sts get-caller-identity failed)"
+fi
+[ -d "$here/node_modules" ] || run npm --prefix "$here" ci --no-audit --no-fund
+
+placeholder=sha256:$(printf '%064d' 0)
+images=(-c "appImageDigest=$placeholder" -c "nginxImageDigest=$placeholder")
+run cdk deploy "$registry_stack" --require-approval never
+[ -z "$registry_only" ] || exit 0
+
+# ---- the images to deploy, by digest ----
+digest_of() { sed -nE "s/^$1=.*@(sha256:[0-9a-f]{64})$/\1/p" "$root/deploy/ecs/images.env"; }
+stack_exists() { [ -z "$dry_run" ] && aws cloudformation describe-stacks --stack-name "$service_stack" >/dev/null 2>&1; }
+if [ -n "$tag" ]; then
+  app=$(ask "sha256:$(printf 'a%.0s' $(seq 64))" aws ecr describe-images --repository-name "${APP_REPOSITORY:-ecs-microservices/app}" --image-ids "imageTag=$tag" --query 'imageDetails[0].imageDigest' --output text) || die "no app image tagged $tag"
+  nginx=$(ask "sha256:$(printf 'b%.0s' $(seq 64))" aws ecr describe-images --repository-name "${NGINX_REPOSITORY:-ecs-microservices/nginx}" --image-ids "imageTag=$tag" --query 'imageDetails[0].imageDigest' --output text) || die "no nginx image tagged $tag"
+elif [ -f "$root/deploy/ecs/images.env" ]; then
+  app=$(digest_of APP_IMAGE) nginx=$(digest_of NGINX_IMAGE)
+elif stack_exists; then
+  # What runs now: deploying the stack alone never puts back an older image.
+  definition=$(aws ecs describe-services --cluster "$cluster" --services "$service_name" --query 'services[0].taskDefinition' --output text)
+  app=$(aws ecs describe-task-definition --task-definition "$definition" --query "taskDefinition.containerDefinitions[?name=='app'].image" --output text | sed -E 's/.*@//')
+  nginx=$(aws ecs describe-task-definition --task-definition "$definition" --query "taskDefinition.containerDefinitions[?name=='nginx'].image" --output text | sed -E 's/.*@//')
+else
+  die "no images: run npm run push first (it writes deploy/ecs/images.env), or give --tag"
+fi
+[[ $app =~ ^sha256:[0-9a-f]{64}$ && $nginx =~ ^sha256:[0-9a-f]{64}$ ]] || die "not image digests: app '$app', nginx '$nginx'"
+echo "deploying app@$app and nginx@$nginx to $stage"
+images=(-c "appImageDigest=$app" -c "nginxImageDigest=$nginx")
+
+# ---- first deploy: the stack with no task running, so that the migration task exists ----
+if ! stack_exists && [ -z "$dry_run" ]; then
+  echo "first deploy of $service_stack: created paused (no task) until the migrations have run"
+  run cdk deploy "$service_stack" --require-approval never -c paused=true
+fi
+
+# ---- migrations: once, with the new app image, before any new task serves ----
+output() { aws cloudformation describe-stacks --stack-name "$service_stack" --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text; }
+current=$(ask "{\"family\":\"$migration_family\",\"containerDefinitions\":[{\"name\":\"migrate\",\"image\":\"123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecs-microservices/app@sha256:0\"}]}" \
+  aws ecs describe-task-definition --task-definition "$migration_family" --query taskDefinition --output json)
+registration=$(node -e '
+  const td = JSON.parse(process.argv[1])
+  for (const c of td.containerDefinitions) if (c.name === "migrate") c.image = c.image.replace(/@sha256:[0-9a-f]+$/, "@" + process.argv[2])
+  const keep = ["family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes", "requiresCompatibilities", "cpu", "memory", "runtimePlatform"]
+  process.stdout.write(JSON.stringify(Object.fromEntries(keep.filter((k) => td[k] !== undefined).map((k) => [k, td[k]]))))
+' "$current" "$app")
+migration=$(ask "arn:aws:ecs:eu-west-1:123456789012:task-definition/$migration_family:2" \
+  aws ecs register-task-definition --cli-input-json "$registration" --query taskDefinition.taskDefinitionArn --output text)
+subnets=$( [ -n "$dry_run" ] && echo subnet-1,subnet-2 || output MigrationSubnets)
+group=$( [ -n "$dry_run" ] && echo sg-1 || output MigrationSecurityGroup)
+task=$(ask "arn:aws:ecs:eu-west-1:123456789012:task/$cluster/0123456789abcdef" aws ecs run-task --cluster "$cluster" --launch-type FARGATE --task-definition "$migration" \
+  --network-configuration "awsvpcConfiguration={subnets=[$subnets],securityGroups=[$group],assignPublicIp=DISABLED}" --query 'tasks[0].taskArn' --output text)
+run aws ecs wait tasks-stopped --cluster "$cluster" --tasks "$task"
+code=$(ask 0 aws ecs describe-tasks --cluster "$cluster" --tasks "$task" --query "tasks[0].containers[?name=='migrate'].exitCode | [0]" --output text)
+[ "$code" = 0 ] || die "the migration task exited with $code: the service was not deployed (logs: /ecs/$cluster/app, stream prefix migrate)"
+echo "migrations applied ($migration)"
+
+# ---- the service, with those digests; fails when ECS's circuit breaker rolls it back ----
+run cdk deploy "$service_stack" --require-approval never --outputs-file "$here/cdk.out/outputs-$stage.json"
