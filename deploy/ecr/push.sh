@@ -116,6 +116,7 @@ for t in "${tags[@]}"; do
 done
 
 if [ -z "$dry_run" ]; then
+  mkdir -p deploy/ecs
   {
     echo "# written by npm run push: the images npm run deploy puts in the task definitions"
     echo "APP_IMAGE=$(cat "$tmp/$(basename "$app_image")")"
