@@ -28,6 +28,7 @@ sleep 10
 curl -sf "http://127.0.0.1:$port/" | grep -q '"message":"Welcome to ' || fail "GET / before the change"
 echo "no restart in 10 s of serving"
 
+# shellcheck disable=SC2016 # the TypeScript template literal is the text replaced, not shell
 sed -i 's/message: `Welcome to ${SERVICE_NAME}`/message: `Welcome (changed by the dev check) to ${SERVICE_NAME}`/' "$route"
 grep -q 'changed by the dev check' "$route" || fail "could not change $route"
 for _ in $(seq 1 120); do

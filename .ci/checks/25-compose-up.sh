@@ -11,8 +11,13 @@ trap '"${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || true' EXIT
 # The images compose would build, built first with the host's network: this machine's bridge
 # reaches no registry, so `npm ci` inside a compose build would wait for ever. compose then
 # uses them as they are (its image names: <project>_<service>, or <project>-<service> for compose v2).
-deploy/docker-build.sh -q --network host -t ci-compose-check_app -t ci-compose-check-app . >/dev/null || fail "build app"
-DOCKER_BUILDKIT=0 docker build -q --network host -t ci-compose-check_nginx -t ci-compose-check-nginx deploy/nginx >/dev/null || fail "build nginx"
+if [ -n "${PREBUILT:-}" ]; then # built already as ecs-microservice-ci:app and :nginx (30-container.sh)
+  for name in ci-compose-check_app ci-compose-check-app; do docker tag ecs-microservice-ci:app "$name"; done
+  for name in ci-compose-check_nginx ci-compose-check-nginx; do docker tag ecs-microservice-ci:nginx "$name"; done
+else
+  deploy/docker-build.sh -q --network host -t ci-compose-check_app -t ci-compose-check-app . >/dev/null || fail "build app"
+  DOCKER_BUILDKIT=0 docker build -q --network host -t ci-compose-check_nginx -t ci-compose-check-nginx deploy/nginx >/dev/null || fail "build nginx"
+fi
 "${compose[@]}" up -d >/dev/null 2>&1 || fail "up"
 for _ in $(seq 1 120); do
   unhealthy=0

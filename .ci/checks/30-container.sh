@@ -4,13 +4,17 @@
 set -euo pipefail
 if [ -z "${ENGINE:-}" ]; then echo "SKIPPED: no container engine"; exit 77; fi
 fail() { echo "container check FAILED: $*" >&2; exit 1; }
+# PREBUILT=1: the images are built already under these names (CI on GitHub builds them with
+# its layer cache first); else they are built here.
 app_image=ecs-microservice-ci:app nginx_image=ecs-microservice-ci:nginx
 app=ci-app-$$ nginx=ci-nginx-$$
 cleanup() { docker rm -f "$app" "$nginx" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
-deploy/docker-build.sh -q --network host -t "$app_image" . >/dev/null
-DOCKER_BUILDKIT=0 docker build -q --network host -t "$nginx_image" deploy/nginx >/dev/null
+if [ -z "${PREBUILT:-}" ]; then
+  deploy/docker-build.sh -q --network host -t "$app_image" . >/dev/null
+  DOCKER_BUILDKIT=0 docker build -q --network host -t "$nginx_image" deploy/nginx >/dev/null
+fi
 echo "app image size: $(docker image inspect -f '{{.Size}}' "$app_image" | awk '{printf "%.0f MB", $1/1e6}')"
 
 db=ci_container_$$
@@ -67,8 +71,8 @@ echo "DB_SSL=verify-full without its CA file: exit 1, the file named"
 # connection was accepted is answered; after the listener closes, connections are refused (curl
 # exit 7). An accepted connection reset or closed unanswered (curl 52, 56) is a failure.
 results=$(mktemp)
-for w in $(seq 1 8); do
-  ( for i in $(seq 1 400); do
+for _ in $(seq 1 8); do
+  ( for _ in $(seq 1 400); do
       rc=0; code=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:3911/api/info) || rc=$?
       if [ "$rc" = 7 ]; then echo refused; break; fi
       if [ "$rc" = 0 ]; then echo "$code"; else echo "curl-exit-$rc"; fi

@@ -11,7 +11,7 @@ grep -q 'docker push 123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecs-microservi
 if [ ! -s certs/rds-global-bundle.pem ]; then
   grep -q 'curl .* -o certs/rds-global-bundle.pem https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem' <<<"$dry" || fail "dry run: no RDS CA bundle download"
 fi
-if AWS_REGION= AWS_DEFAULT_REGION= npm run -s push -- --dry-run 2>/tmp/push-err; then fail "no region accepted"; fi
+if AWS_REGION='' AWS_DEFAULT_REGION='' npm run -s push -- --dry-run 2>/tmp/push-err; then fail "no region accepted"; fi
 grep -q AWS_REGION /tmp/push-err || fail "missing region not named"
 
 if [ -z "${ENGINE:-}" ]; then echo "SKIPPED: push to a local registry (no container engine)"; exit 0; fi

@@ -10,8 +10,8 @@ export CDK_DISABLE_CLI_TELEMETRY=true
 digest=sha256:$(printf '%064d' 0)
 for stage in dev prod; do
   out=$(mktemp -d)
-  npx cdk synth --no-lookups -q -o "$out" -c stage=$stage -c githubRepository=acme/ecs-microservice \
-    -c appImageDigest=$digest -c nginxImageDigest=$digest
+  npx cdk synth --no-lookups -q -o "$out" -c "stage=$stage" -c githubRepository=acme/ecs-microservice \
+    -c "appImageDigest=$digest" -c "nginxImageDigest=$digest"
   ls "$out"/*.template.json
   rm -rf "$out"
 done
@@ -27,6 +27,8 @@ echo "cdk synth: dev and prod synthesize offline; a missing setting is named"
 plan=$(bash scripts/deploy.sh --dry-run --stage prod --tag v1.2.3 2>&1)
 echo "$plan"
 order=$(grep -nE '^\+ cdk deploy ecs-microservice-prod-registry|^\+ aws ecs run-task|^\+ aws ecs wait tasks-stopped|^\+ aws ecs describe-tasks|^\+ cdk deploy ecs-microservice-prod-service' <<<"$plan" | cut -d: -f1 | paste -sd' ')
-[ "$(tr ' ' '\n' <<<"$order" | sort -n | paste -sd' ')" = "$order" ] && [ "$(wc -w <<<"$order")" = 5 ] || { echo "deploy plan out of order: $order" >&2; exit 1; }
+if [ "$(tr ' ' '\n' <<<"$order" | sort -n | paste -sd' ')" != "$order" ] || [ "$(wc -w <<<"$order")" != 5 ]; then
+  echo "deploy plan out of order: $order" >&2; exit 1
+fi
 grep -q 'imageTag=v1.2.3' <<<"$plan" || { echo "--tag did not select the images" >&2; exit 1; }
 echo "npm run deploy --dry-run: registry, migrations, then the service"

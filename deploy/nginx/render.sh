@@ -14,6 +14,9 @@ export APP_UPSTREAM=${APP_UPSTREAM:-app:3000} NGINX_PORT=${NGINX_PORT:-80} \
 mkdir -p "$dir/conf.d"
 cp "$here/nginx.conf" "$dir/nginx.conf"
 cp /etc/nginx/mime.types "$dir/mime.types"
+# envsubst's list of the variables to replace: ${NAME} for each one set (literal, not expanded),
+# word-split on purpose.
+# shellcheck disable=SC2016,SC2046
 vars=$(printf '${%s} ' $(env | cut -d= -f1))
 for template in "$here"/templates/*.template; do
   out="$dir/conf.d/$(basename "$template" .template)"

@@ -74,6 +74,11 @@ export class RegistryStack extends Stack {
       resources: [this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${n.rolePrefix}*` })],
       conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } }
     }))
+    // The service stack's outputs: the migration task's subnets and security group.
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['cloudformation:DescribeStacks'],
+      resources: [this.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${n.cluster}-service/*` })]
+    }))
     // The migration task's output, to show why it failed.
     role.addToPolicy(new iam.PolicyStatement({
       actions: ['logs:GetLogEvents'],
@@ -83,11 +88,12 @@ export class RegistryStack extends Stack {
     const wildcards = ['*', `arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/${n.migrationFamily}:*`,
       `arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/${n.cluster}/*`,
       `arn:<AWS::Partition>:iam::<AWS::AccountId>:role/${n.rolePrefix}*`,
-      `arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/ecs/${n.cluster}/*`]
+      `arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/ecs/${n.cluster}/*`,
+      `arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/${n.cluster}-service/*`]
     for (const resource of wildcards) {
       Validations.of(role).acknowledge({
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
-        reason: 'Wildcards only where AWS offers no narrower resource: ecr:GetAuthorizationToken and ecs:RegisterTaskDefinition/DescribeTaskDefinition take "*"; the rest name this service\'s migration family (any revision), tasks of its cluster, its roles (by name prefix, passed to ECS only) and its log groups.'
+        reason: 'Wildcards only where AWS offers no narrower resource: ecr:GetAuthorizationToken and ecs:RegisterTaskDefinition/DescribeTaskDefinition take "*"; the rest name this service\'s migration family (any revision), tasks of its cluster, its roles (by name prefix, passed to ECS only), its log groups and its service stack (any stack id).'
       })
     }
 

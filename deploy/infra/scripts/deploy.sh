@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 root=$(cd "$here/../.." && pwd)
 die() { printf 'deploy: %s\n' "$*" >&2; exit 1; }
 
-dry_run= stage=dev tag= registry_only=
+dry_run='' stage=dev tag='' registry_only=''
 while [ $# -gt 0 ]; do
   case $1 in
     --dry-run) dry_run=1 ;;
@@ -36,13 +36,12 @@ service_name=ecs-microservice
 registry_stack=$service_name-$stage-registry
 service_stack=$service_name-$stage-service
 cluster=$service_name-$stage
-migration_family=$cluster-migrate
 context=(-c "stage=$stage")
 for kv in ${CDK_CONTEXT:-}; do context+=(-c "$kv"); done
 export CDK_DISABLE_CLI_TELEMETRY=true
 
 run() { printf '+ %s\n' "$*"; [ -n "$dry_run" ] || "$@"; }
-# Prints the command; in a dry run prints $2 as its answer instead of running it.
+# Prints the command (to stderr); in a dry run prints $1 as its answer instead of running it.
 ask() { local answer=$1; shift; printf '+ %s\n' "$*" >&2; if [ -n "$dry_run" ]; then printf '%s\n' "$answer"; else "$@"; fi; }
 cdk() { (cd "$here" && npx cdk "$@" --no-lookups "${context[@]}" "${images[@]}") ; }
 
@@ -84,25 +83,11 @@ if ! stack_exists && [ -z "$dry_run" ]; then
 fi
 
 # ---- migrations: once, with the new app image, before any new task serves ----
-output() { aws cloudformation describe-stacks --stack-name "$service_stack" --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text; }
-current=$(ask "{\"family\":\"$migration_family\",\"containerDefinitions\":[{\"name\":\"migrate\",\"image\":\"123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecs-microservices/app@sha256:0\"}]}" \
-  aws ecs describe-task-definition --task-definition "$migration_family" --query taskDefinition --output json)
-registration=$(node -e '
-  const td = JSON.parse(process.argv[1])
-  for (const c of td.containerDefinitions) if (c.name === "migrate") c.image = c.image.replace(/@sha256:[0-9a-f]+$/, "@" + process.argv[2])
-  const keep = ["family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes", "requiresCompatibilities", "cpu", "memory", "runtimePlatform"]
-  process.stdout.write(JSON.stringify(Object.fromEntries(keep.filter((k) => td[k] !== undefined).map((k) => [k, td[k]]))))
-' "$current" "$app")
-migration=$(ask "arn:aws:ecs:eu-west-1:123456789012:task-definition/$migration_family:2" \
-  aws ecs register-task-definition --cli-input-json "$registration" --query taskDefinition.taskDefinitionArn --output text)
-subnets=$( [ -n "$dry_run" ] && echo subnet-1,subnet-2 || output MigrationSubnets)
-group=$( [ -n "$dry_run" ] && echo sg-1 || output MigrationSecurityGroup)
-task=$(ask "arn:aws:ecs:eu-west-1:123456789012:task/$cluster/0123456789abcdef" aws ecs run-task --cluster "$cluster" --launch-type FARGATE --task-definition "$migration" \
-  --network-configuration "awsvpcConfiguration={subnets=[$subnets],securityGroups=[$group],assignPublicIp=DISABLED}" --query 'tasks[0].taskArn' --output text)
-run aws ecs wait tasks-stopped --cluster "$cluster" --tasks "$task"
-code=$(ask 0 aws ecs describe-tasks --cluster "$cluster" --tasks "$task" --query "tasks[0].containers[?name=='migrate'].exitCode | [0]" --output text)
-[ "$code" = 0 ] || die "the migration task exited with $code: the service was not deployed (logs: /ecs/$cluster/app, stream prefix migrate)"
-echo "migrations applied ($migration)"
+if [ -n "$dry_run" ]; then account=123456789012; else account=$(aws sts get-caller-identity --query Account --output text); fi
+region=${AWS_REGION:-${AWS_DEFAULT_REGION:-eu-west-1}}
+# Its own --dry-run prints what it would run.
+bash "$root/deploy/ci/migrate.sh" ${dry_run:+--dry-run} --stage "$stage" \
+  --image "$account.dkr.ecr.$region.amazonaws.com/${APP_REPOSITORY:-ecs-microservices/app}@$app"
 
 # ---- the service, with those digests; fails when ECS's circuit breaker rolls it back ----
 run cdk deploy "$service_stack" --require-approval never --outputs-file "$here/cdk.out/outputs-$stage.json"

@@ -17,6 +17,7 @@ function acknowledged (extra: Record<string, string>): string[] {
 }
 
 const ALWAYS = [
+  'ecs-microservice-STAGE-registry/DeployRole: IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/ecs-microservice-STAGE-service/*]',
   'ecs-microservice-STAGE-registry/DeployRole: IAM5[Resource::*]',
   'ecs-microservice-STAGE-registry/DeployRole: IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/ecs-microservice-STAGE-migrate:*]',
   'ecs-microservice-STAGE-registry/DeployRole: IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/ecs-microservice-STAGE/*]',

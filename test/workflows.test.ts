@@ -1,0 +1,104 @@
+// The promises of .github/workflows: triggers, least privilege, OIDC only, actions pinned by
+// SHA with their version, and every step that does real work running a script of the repo.
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { parse } from 'yaml'
+
+const ROOT = join(import.meta.dirname, '..')
+interface Step { name?: string, uses?: string, run?: string, with?: Record<string, unknown>, if?: string }
+interface Job { 'runs-on': string, steps: Step[], environment?: { name: string, url?: string }, services?: Record<string, { image: string, options?: string }>, if?: string }
+interface Workflow { on: Record<string, unknown>, permissions: Record<string, string>, concurrency: { group: string, 'cancel-in-progress': unknown }, jobs: Record<string, Job> }
+
+const text = (file: string) => readFileSync(join(ROOT, '.github', 'workflows', file), 'utf8')
+const ci = parse(text('ci.yml')) as Workflow
+const deploy = parse(text('deploy.yml')) as Workflow
+const steps = (w: Workflow) => Object.values(w.jobs).flatMap((job) => job.steps)
+
+t.test('ci.yml: every pull request and push to main, contents: read, superseded PR runs cancelled', async (t) => {
+  t.same(Object.keys(ci.on).sort(), ['pull_request', 'push'])
+  t.same(ci.on.push, { branches: ['main'] })
+  t.same(ci.permissions, { contents: 'read' })
+  t.match(ci.concurrency.group, /github\.event\.pull_request\.number/)
+  // eslint-disable-next-line no-template-curly-in-string -- a GitHub expression, not a template
+  t.equal(ci.concurrency['cancel-in-progress'], "${{ github.event_name == 'pull_request' }}")
+})
+
+t.test('ci.yml runs the README\'s test command on Node 24 with PostgreSQL 16 and Redis 7 (health-checked) and npm\'s cache', async (t) => {
+  const { test } = ci.jobs
+  t.equal(test.services?.postgres.image, 'postgres:16')
+  t.equal(test.services?.redis.image, 'redis:7')
+  t.match(test.services?.postgres.options, '--health-cmd')
+  t.match(test.services?.redis.options, '--health-cmd')
+  const node = test.steps.find((s) => s.uses?.startsWith('actions/setup-node@'))
+  t.match(node?.with, { 'node-version': 24, cache: 'npm' })
+  t.ok(test.steps.some((s) => s.run === 'npm test'), 'npm test')
+})
+
+t.test('ci.yml runs the same checks as .ci/run: nginx, images with a layer cache, compose, infrastructure, workflow lint', async (t) => {
+  const runs = steps(ci).map((s) => s.run ?? '').join('\n')
+  for (const check of ['10-nginx.sh', '20-compose.sh', '25-compose-up.sh', '30-container.sh', '50-infra.sh', '60-workflows.sh']) {
+    t.match(runs, `bash .ci/checks/${check}`, check)
+    t.ok(existsSync(join(ROOT, '.ci', 'checks', check)), `${check} exists`)
+  }
+  const builds = steps(ci).filter((s) => s.uses?.startsWith('docker/build-push-action@'))
+  t.equal(builds.length, 2, 'both images')
+  t.ok(builds.every((b) => String(b.with?.['cache-from']).startsWith('type=gha')), 'with the layer cache')
+})
+
+t.test('deploy.yml: after CI succeeds on main, or by hand with an optional image tag (a rollback)', async (t) => {
+  t.same(deploy.on.workflow_run, { workflows: ['CI'], types: ['completed'], branches: ['main'] })
+  t.match(deploy.on.workflow_dispatch, { inputs: { 'image-tag': { required: false } } })
+  t.match(deploy.jobs.deploy.if, "github.event.workflow_run.conclusion == 'success'")
+  t.equal(deploy.jobs.deploy.environment?.name, 'production')
+  t.ok(deploy.jobs.deploy.environment?.url, 'the environment shows the URL')
+  t.same(deploy.permissions, { contents: 'read', 'id-token': 'write' })
+  t.equal(deploy.concurrency['cancel-in-progress'], false, 'deploys queue, none is cancelled')
+})
+
+t.test('AWS access only through OIDC: the deploy role from a repository variable, no access key anywhere', async (t) => {
+  const credentials = deploy.jobs.deploy.steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))
+  // eslint-disable-next-line no-template-curly-in-string -- a GitHub expression, not a template
+  t.equal(credentials?.with?.['role-to-assume'], '${{ vars.AWS_DEPLOY_ROLE_ARN }}')
+  for (const file of ['ci.yml', 'deploy.yml']) t.notMatch(text(file), /aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|secrets\./i, `${file}: no key, no secret`)
+})
+
+t.test('deploy.yml: push, migrations, one render per container, deploy waiting for stability, smoke test, summary', async (t) => {
+  const order = deploy.jobs.deploy.steps.map((s) => s.uses?.split('@')[0] ?? s.run?.split(' ').slice(0, 2).join(' '))
+  t.same(order, [
+    'actions/checkout', 'actions/setup-node', 'aws-actions/configure-aws-credentials', 'aws-actions/amazon-ecr-login',
+    'npm run', 'bash deploy/ci/resolve-images.sh', 'bash deploy/ci/migrate.sh', 'bash deploy/ci/task-definition.sh',
+    'aws-actions/amazon-ecs-render-task-definition', 'aws-actions/amazon-ecs-render-task-definition', 'aws-actions/amazon-ecs-deploy-task-definition',
+    'bash deploy/ci/smoke.sh', 'bash deploy/ci/summary.sh'
+  ])
+  const renders = deploy.jobs.deploy.steps.filter((s) => s.uses?.startsWith('aws-actions/amazon-ecs-render-task-definition@'))
+  t.same(renders.map((r) => r.with?.['container-name']), ['app', 'nginx'])
+  const ecsDeploy = deploy.jobs.deploy.steps.find((s) => s.uses?.startsWith('aws-actions/amazon-ecs-deploy-task-definition@'))
+  t.equal(ecsDeploy?.with?.['wait-for-service-stability'], true)
+  t.equal(deploy.jobs.deploy.steps.find((s) => s.run?.startsWith('npm run push'))?.if, "inputs.image-tag == ''", 'a rollback does not build')
+})
+
+t.test('every action is pinned to a full commit SHA with its version in a comment', async (t) => {
+  for (const file of ['ci.yml', 'deploy.yml']) {
+    for (const line of text(file).split('\n').filter((l) => /^\s*(- )?uses:/.test(l))) {
+      t.match(line, /uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/, `${file}: ${line.trim()}`)
+    }
+  }
+})
+
+t.test('each step that does real work runs a script of the repository (or the README\'s npm commands)', async (t) => {
+  for (const step of [...steps(ci), ...steps(deploy)].filter((s) => s.run)) {
+    const command = step.run!.trim()
+    t.notMatch(command, /\n/, `one command: ${command}`)
+    const script = /^(?:sudo )?bash ([\w./-]+\.sh)/.exec(command)?.[1]
+    if (script) t.ok(existsSync(join(ROOT, script)), `${script} exists`)
+    else t.match(command, /^npm (ci|test|run push)\b/, `an npm command of the README: ${command}`)
+  }
+})
+
+t.test('Dependabot: npm (service and infrastructure), both Dockerfiles\' base images and the actions, weekly and grouped', async (t) => {
+  const { updates } = parse(readFileSync(join(ROOT, '.github', 'dependabot.yml'), 'utf8')) as { updates: Array<{ 'package-ecosystem': string, directory?: string, directories?: string[], schedule: { interval: string }, groups: object }> }
+  const where = Object.fromEntries(updates.map((u) => [u['package-ecosystem'], u.directories ?? [u.directory]]))
+  t.same(where, { npm: ['/', '/deploy/infra'], docker: ['/', '/deploy/nginx'], 'github-actions': ['/'] })
+  t.ok(updates.every((u) => u.schedule.interval === 'weekly' && Object.keys(u.groups).length > 0), 'weekly, grouped')
+})
