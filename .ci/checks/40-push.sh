@@ -52,4 +52,15 @@ echo "the app image carries the RDS CA bundle given to npm run push"
 # deploy/infra's deploy script takes the digests from images.env (its dry run prints the plan)
 plan=$(bash deploy/infra/scripts/deploy.sh --dry-run --stage prod)
 echo "$plan" | grep -E '^deploying app@sha256:[0-9a-f]{64} and nginx@sha256:[0-9a-f]{64} to prod$' || fail "npm run deploy did not take the pushed digests"
+# The deploy workflow's scripts on what was pushed: the images by digest, the migration task
+# (dry run), the task definition file, the smoke test (dry run) and the summary.
+images=$(bash deploy/ci/resolve-images.sh --registry "127.0.0.1:$port")
+grep -qE "^app_image=127.0.0.1:$port/ecs-microservices/app@sha256:[0-9a-f]{64}$" <<<"$images" || fail "resolve-images: $images"
+app_image=$(sed -n 's/^app_image=//p' <<<"$images")
+bash deploy/ci/migrate.sh --dry-run --stage prod --image "$app_image" 2>&1 | grep -q "aws ecs run-task --cluster ecs-microservice-prod" || fail "migrate.sh --dry-run"
+bash deploy/ci/task-definition.sh --dry-run --stage prod "$dir/td.json" >/dev/null 2>&1
+node -e 'const td = require(process.argv[1]); if (td.revision || !td.containerDefinitions) process.exit(1)' "$dir/td.json" || fail "task-definition.sh"
+bash deploy/ci/smoke.sh --dry-run https://service.example >/dev/null || fail "smoke.sh --dry-run"
+bash deploy/ci/summary.sh "$app_image" "$app_image" arn:aws:ecs:eu-west-1:1:task-definition/ecs-microservice-prod:7 https://service.example | grep -q 'revision 7' || fail "summary.sh"
+echo "the deploy workflow's scripts take the pushed images"
 rm -f deploy/ecs/images.env

@@ -18,4 +18,4 @@ check() { # path expected-text
 }
 check /health '"status":"healthy"'
 check /api/users '"users"'
-echo "smoke test passed: $url"
+echo "smoke test passed: $url${dry_run:+ (dry run: nothing was requested)}"
