@@ -54,6 +54,20 @@ export function poolOptions (config: Config, embedded?: EmbeddedAddress | null):
   }
 }
 
+/**
+ * Ends a connection of the service's own (migrations, readiness, retention) without ever
+ * waiting long: pg's end() waits for the socket's 'end', which a connection that failed during
+ * its TLS handshake may never emit. Never rejects.
+ */
+export async function endQuietly (client: { end (): Promise<void> }, ms = 2_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    client.end().catch(() => {}),
+    new Promise((resolve) => { timer = setTimeout(resolve, ms) })
+  ])
+  clearTimeout(timer)
+}
+
 async function resetEmbeddedSession (client: ClientBase): Promise<void> {
   await client.query('DEALLOCATE ALL')
 }

@@ -13,7 +13,8 @@ const UNAVAILABLE_SQLSTATE = /^(08|28|3D|53|57|58)|^42P01$/
 
 // Node's network errors and the messages pg and ioredis use when a server is gone or slow.
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
-const UNAVAILABLE_MESSAGE = /timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error|Connection is closed|Stream isn't writeable|Command timed out|Reached the max retries per request|Cannot use a pool after calling end/
+// SASL: pg's own refusal to sign in (no password for a server that asks for one).
+const UNAVAILABLE_MESSAGE = /^SASL: |timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error|Connection is closed|Stream isn't writeable|Command timed out|Reached the max retries per request|Cannot use a pool after calling end/
 
 const REDIS_UNAVAILABLE = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN) /
 

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
 import type { Checks, DependencyState } from '../schemas/health.ts'
-import { connectionOptions } from '../lib/database-options.ts'
+import { connectionOptions, endQuietly } from '../lib/database-options.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -37,7 +37,7 @@ export default fp(async function health (fastify: FastifyInstance) {
   let round: Promise<void> | undefined
 
   function dropClient (): void {
-    client?.end().catch(() => {})
+    if (client) endQuietly(client).catch(() => {})
     client = undefined
   }
 

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
 import { migrate } from '../lib/migrate.ts'
-import { connectionOptions } from '../lib/database-options.ts'
+import { connectionOptions, endQuietly } from '../lib/database-options.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -54,7 +54,7 @@ export default fp(async function migrations (fastify: FastifyInstance) {
         delay = Math.min(delay * 2, RETRY_MAX_MS)
       }
     } finally {
-      await client.end().catch(() => {})
+      await endQuietly(client)
     }
   }
 
@@ -62,7 +62,7 @@ export default fp(async function migrations (fastify: FastifyInstance) {
     closing = true
     clearTimeout(timer)
     // A migration still running (or waiting for another instance's lock) is rolled back.
-    await client?.end().catch(() => {})
+    if (client) await endQuietly(client)
     await running
   })
 

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import fp from 'fastify-plugin'
 import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
-import { connectionOptions } from '../lib/database-options.ts'
+import { connectionOptions, endQuietly } from '../lib/database-options.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -74,7 +74,7 @@ export default fp(async function retention (fastify: FastifyInstance) {
       log.warn({ err }, 'old visits could not be deleted this time')
       return 0
     } finally {
-      await client.end().catch(() => {})
+      await endQuietly(client)
     }
   }
 

@@ -4,7 +4,7 @@
 // A migration is bounded only by DB_MIGRATION_TIMEOUT_MS (none by default).
 import pg from 'pg'
 import { loadConfig, usesEmbeddedDatabase } from '../schemas/config.ts'
-import { connectionOptions } from '../lib/database-options.ts'
+import { connectionOptions, endQuietly } from '../lib/database-options.ts'
 import { migrate } from '../lib/migrate.ts'
 
 try {
@@ -20,7 +20,7 @@ try {
     const applied = await migrate(client, { timeoutMs: config.DB_MIGRATION_TIMEOUT_MS })
     console.log(applied.length ? `applied migrations ${applied.join(', ')}` : 'schema up to date')
   } finally {
-    await client.end().catch(() => {})
+    await endQuietly(client)
   }
 } catch (err) {
   console.error(`migration failed: ${(err as Error).message}`)
