@@ -57,10 +57,13 @@ echo "$plan" | grep -E '^deploying app@sha256:[0-9a-f]{64} and nginx@sha256:[0-9
 images=$(bash deploy/ci/resolve-images.sh --registry "127.0.0.1:$port")
 grep -qE "^app_image=127.0.0.1:$port/ecs-microservices/app@sha256:[0-9a-f]{64}$" <<<"$images" || fail "resolve-images: $images"
 app_image=$(sed -n 's/^app_image=//p' <<<"$images")
-bash deploy/ci/migrate.sh --dry-run --stage prod --image "$app_image" 2>&1 | grep -q "aws ecs run-task --cluster ecs-microservice-prod" || fail "migrate.sh --dry-run"
+# (Output captured first: grep -q ending a pipe early would fail it under pipefail.)
+migration=$(bash deploy/ci/migrate.sh --dry-run --stage prod --image "$app_image" 2>&1) || fail "migrate.sh --dry-run: $migration"
+grep -q "aws ecs run-task --cluster ecs-microservice-prod" <<<"$migration" || fail "migrate.sh --dry-run ran no task: $migration"
 bash deploy/ci/task-definition.sh --dry-run --stage prod "$dir/td.json" >/dev/null 2>&1
 node -e 'const td = require(process.argv[1]); if (td.revision || !td.containerDefinitions) process.exit(1)' "$dir/td.json" || fail "task-definition.sh"
 bash deploy/ci/smoke.sh --dry-run https://service.example >/dev/null || fail "smoke.sh --dry-run"
-bash deploy/ci/summary.sh "$app_image" "$app_image" arn:aws:ecs:eu-west-1:1:task-definition/ecs-microservice-prod:7 https://service.example | grep -q 'revision 7' || fail "summary.sh"
+summary=$(bash deploy/ci/summary.sh "$app_image" "$app_image" arn:aws:ecs:eu-west-1:1:task-definition/ecs-microservice-prod:7 https://service.example)
+grep -q 'revision 7' <<<"$summary" || fail "summary.sh: $summary"
 echo "the deploy workflow's scripts take the pushed images"
 rm -f deploy/ecs/images.env
