@@ -1,6 +1,9 @@
 // The project's nginx configuration, rendered as the image renders it and run with Debian's
 // nginx binary in front of the real service on loopback. Run by .ci/checks/nginx.sh:
 //   npx tap --disable-coverage deploy/nginx/nginx.test.ts   (needs nginx, TEST_DATABASE_URL, TEST_REDIS_URL)
+import { once } from 'node:events'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { eventually, keyPrefix, query, startServer, testDatabaseUrl } from '../../test/helper.ts'
@@ -103,6 +106,34 @@ t.test('a burst from one client is limited with 429 JSON, after a generous burst
   t.ok(limited.length > 0, `${limited.length} limited`)
   t.match(JSON.parse(limited[0].body), { statusCode: 429, error: 'Too Many Requests' })
   await sleep(2_000)
+})
+
+t.test('503s from busy instances reach the client as they are and take no instance out of the upstream', async (t) => {
+  // Two instances that answer 503 (a dependency busy, Retry-After) on one path and 200 elsewhere:
+  // a 503 is the app's "retry later", not a dead upstream. Counted as a failure, three of them
+  // took every instance out for fail_timeout, and nginx answered everything else 502.
+  const upstreams = await Promise.all([1, 2].map(async () => {
+    const server = http.createServer((req, res) => {
+      if (req.url === '/busy') res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"statusCode":503}')
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+    }).listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    t.teardown(() => { server.closeAllConnections(); server.close() })
+    return `127.0.0.1:${(server.address() as AddressInfo).port}`
+  }))
+  const pair = await startLocalNginx(upstreams)
+  t.teardown(() => pair.stop())
+  const busy = []
+  for (let i = 0; i < 10; i++) {
+    const res = await fetch(`${pair.base}/busy`)
+    busy.push(res.status)
+    t.equal(res.headers.get('retry-after'), '1', 'the app\'s Retry-After kept')
+    await res.arrayBuffer()
+  }
+  t.same(new Set(busy), new Set([503]), `busy: ${busy.join(' ')}`)
+  const after = []
+  for (let i = 0; i < 10; i++) after.push((await fetch(`${pair.base}/`).then(async (res) => { await res.arrayBuffer(); return res.status })))
+  t.same(new Set(after), new Set([200]), `every request after them served: ${after.join(' ')}`)
 })
 
 t.test('the app down: 502 JSON with the security headers', async (t) => {
