@@ -36,4 +36,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --start-interval=1s --retries=3 \
   CMD ["node", "dist/scripts/healthcheck.js"]
 # Exec form: node is PID 1 and receives SIGTERM itself (ECS: initProcessEnabled reaps zombies).
-CMD ["node", "dist/server.js"]
+# OpenTelemetry first (telemetry.ts): it loads nothing unless an OTEL_* variable asks for it.
+CMD ["node", "--import", "./dist/telemetry.js", "dist/server.js"]

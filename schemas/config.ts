@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { TelemetrySchema } from './telemetry.ts'
 
 const port = (fallback: number, minimum = 1) => Type.Integer({ minimum, maximum: 65535, default: fallback })
 const millis = (fallback: number) => Type.Integer({ minimum: 1, maximum: 600_000, default: fallback })
@@ -79,7 +80,10 @@ export const ConfigSchema = Type.Object({
 
   MAX_EVENT_LOOP_DELAY_MS: millis(1_000),
   // /docs and /docs/json: on by default outside production, off in production.
-  DOCS: Type.Optional(Type.Boolean())
+  DOCS: Type.Optional(Type.Boolean()),
+
+  // OpenTelemetry, by its standard variables (schemas/telemetry.ts, README "Observability").
+  ...TelemetrySchema.properties
 })
 
 export type Config = Static<typeof ConfigSchema>

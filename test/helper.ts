@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { pathToFileURL } from 'node:url'
 import { basename, join, relative } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import fp from 'fastify-plugin'
@@ -108,7 +109,7 @@ export async function build (t: Test, env: Record<string, string> = {}, setup?: 
   // Start-up compiles every schema synchronously; on a loaded machine that can hold the loop
   // past under-pressure's 250 ms sample, which it reads as saturation (no delay sample: an
   // infinite delay) for one interval. Tests start once that has passed, as traffic would.
-  await eventually(() => !app.isUnderPressure(), 5_000)
+  await eventually(() => !app.isUnderPressure(), 30_000)
   if (app.embeddedDatabase) openEmbedded.add(app.embeddedDatabase)
   t.teardown(() => app.close())
   // Tests of one file share its database and key prefix: each starts from empty tables and keys.
@@ -173,11 +174,13 @@ export async function until200 (app: FastifyInstance, url: string, ms = 5_000) {
 }
 
 /**
- * The production entry (server.ts) in a process of its own, on a free loopback port unless
+ * The production entry (telemetry.ts, then server.ts) in a process of its own, on a free loopback port unless
  * `env` names one; resolves once it logs that it listens (url), exits, or 30 s pass.
  */
 export async function startServer (env: Record<string, string>) {
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'server.ts')], {
+  // As the image runs it: telemetry first (it loads nothing unless an OTEL_* variable asks).
+  const root = join(import.meta.dirname, '..')
+  const child = spawn(process.execPath, ['--import', pathToFileURL(join(root, 'telemetry.ts')).href, join(root, 'server.ts')], {
     // A lenient event-loop limit, as in testConfig(): a loaded machine must not turn a test's
     // traffic into under-pressure 503s (pressure.test.ts tests that limit).
     env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', MAX_EVENT_LOOP_DELAY_MS: '10000', ...env },

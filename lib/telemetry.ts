@@ -1,0 +1,100 @@
+// The OpenTelemetry SDK of the service (loaded by telemetry.ts only when something is exported).
+// Exporters, sampler, batch limits, resource and propagators come from the standard OTEL_*
+// variables, read by the SDK itself; what is decided here is what to instrument.
+import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api'
+import { NodeSDK } from '@opentelemetry/sdk-node'
+import { AggregationType, type ViewOptions } from '@opentelemetry/sdk-metrics'
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
+import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino'
+import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node'
+import { FastifyOtelInstrumentation } from '@fastify/otel'
+import type { TelemetrySignals } from '../schemas/telemetry.ts'
+
+/** Probes and documentation make no spans (the load balancer calls /health every few seconds). */
+export const UNTRACED = /^\/(health(\/live)?|docs(\/.*)?|nginx-health)\/?(\?.*)?$/
+
+const views: ViewOptions[] = [
+  // pg's instrumentation counts the pool from its events and names it unknown_host (a pool
+  // configured by connection string): plugins/telemetry.ts reads the pool's own counters.
+  { meterName: '@opentelemetry/instrumentation-pg', instrumentName: 'db.client.connection.*', aggregation: { type: AggregationType.DROP } }
+]
+
+// The SDK's error handler hands over an error serialised as JSON (stack included): its message.
+function errorMessage (text: string): string {
+  if (!text.startsWith('{')) return text
+  try {
+    const { message } = JSON.parse(text) as { message?: unknown }
+    return typeof message === 'string' ? message : text
+  } catch {
+    return text
+  }
+}
+
+/**
+ * A collector that is down answers every export with an error: the SDK reports each one. This
+ * logger writes the first, then at most one line a minute saying how many it left out, as JSON
+ * on stderr like the service's own log.
+ */
+export function quietDiagLogger (write: (line: string) => void = (line) => process.stderr.write(line), intervalMs = 60_000): DiagLogger {
+  let last = -Infinity
+  let suppressed = 0
+  const log = (level: number, name: string) => (message: string, ...args: unknown[]) => {
+    const now = Date.now()
+    if (now - last < intervalMs) {
+      suppressed++
+      return
+    }
+    last = now
+    const detail = args.map((a) => typeof a === 'string' ? a : typeof (a as Error)?.message === 'string' ? (a as Error).message : JSON.stringify(a)).join(' ')
+    write(JSON.stringify({ level, time: now, name: 'opentelemetry', msg: `${errorMessage(message)}${detail ? ` ${detail}` : ''}`, suppressed, diagLevel: name }) + '\n')
+    suppressed = 0
+  }
+  return { error: log(50, 'error'), warn: log(40, 'warn'), info: () => {}, debug: () => {}, verbose: () => {} }
+}
+
+/** `GET /api/users/:id`: method and route template; the method alone when no route matched. */
+export function spanName (method: string, route: string | undefined): string {
+  return route ? `${method} ${route}` : method
+}
+
+export function startTelemetry (signals: TelemetrySignals): NodeSDK {
+  // OTEL_LOG_LEVEL, when set, gives the SDK's own console logger instead (NodeSDK).
+  diag.setLogger(quietDiagLogger(), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true })
+  const sdk = new NodeSDK({
+    // OTEL_SERVICE_NAME (or service.name in OTEL_RESOURCE_ATTRIBUTES) names the service; else the
+    // SDK's default `unknown_service:node` would: name it as the service names itself.
+    ...(process.env.OTEL_SERVICE_NAME || /(^|,)service\.name=/.test(process.env.OTEL_RESOURCE_ATTRIBUTES ?? '') ? {} : { serviceName: process.env.SERVICE_NAME || 'ecs-microservice' }),
+    // A signal that is off gets no pipeline (the SDK would default it to OTLP on localhost).
+    ...(signals.traces ? {} : { spanProcessors: [] }),
+    ...(signals.metrics ? {} : { metricReaders: [] }),
+    ...(signals.logs ? {} : { logRecordProcessors: [] }),
+    views,
+    instrumentations: [
+      // Outgoing HTTP calls only (client spans, traceparent sent on): the server span of each
+      // request is @fastify/otel's. Measured (README, "Observability"): the incoming-request
+      // instrumentation cost GET / about 60 % of its throughput, even for requests not sampled.
+      new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
+      // The server span of every request, continuing the caller's traceparent, named by method
+      // and route template (never the raw URL). No span per hook or for the handler: the
+      // request's span is the parent of its SQL and Redis spans.
+      new FastifyOtelInstrumentation({
+        registerOnInitialization: true,
+        instrumentHooks: false,
+        instrumentHandler: false,
+        ignorePaths: ({ url }) => UNTRACED.test(url),
+        requestHook: (span, request) => { span.updateName(spanName(request.method, request.routeOptions.url)) }
+      }),
+      // Only within a request: the background readiness checks and visit batches make no traces.
+      new PgInstrumentation({ requireParentSpan: true }),
+      new IORedisInstrumentation({ requireParentSpan: true }),
+      // trace_id, span_id and trace_flags in every log line written within a request.
+      new PinoInstrumentation({ disableLogSending: !signals.logs }),
+      // Event-loop delay and utilisation, V8 heap.
+      new RuntimeNodeInstrumentation()
+    ]
+  })
+  sdk.start()
+  return sdk
+}

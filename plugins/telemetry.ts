@@ -1,0 +1,73 @@
+import fp from 'fastify-plugin'
+import { metrics, trace } from '@opentelemetry/api'
+import type { FastifyInstance } from 'fastify'
+import { telemetrySignals } from '../schemas/telemetry.ts'
+
+// The longest a shutdown waits for the last spans and metrics to reach the collector: a collector
+// that is down must not hold the task past ECS's stopTimeout.
+const FLUSH_TIMEOUT_MS = 2_000
+
+// The stable semantic conventions' advice for http.server.request.duration, in seconds.
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]
+
+interface Flushable { forceFlush?: () => Promise<void>, getDelegate?: () => Flushable }
+
+/**
+ * The service's own metrics, beside the instrumentations' (telemetry.ts): the request duration
+ * by method, route template and status (`http.server.request.duration`, stable semantic
+ * conventions), the pool's connections, the visit buffer, the dependencies' readiness and the
+ * process's memory. Without a metrics exporter the hook is not added and the API's meter is a
+ * no-op: nothing is measured. On close, what is still buffered is flushed, within
+ * FLUSH_TIMEOUT_MS.
+ */
+export default fp(async function telemetry (fastify: FastifyInstance) {
+  const meter = metrics.getMeter(fastify.config.SERVICE_NAME)
+
+  if (telemetrySignals(fastify.config).metrics) {
+    const duration = meter.createHistogram('http.server.request.duration', { description: 'Duration of HTTP server requests', unit: 's', advice: { explicitBucketBoundaries: DURATION_BUCKETS } })
+    // A route template, never the URL: a thousand user ids are one series. No route (404): none.
+    fastify.addHook('onResponse', (request, reply, done) => {
+      const status = reply.statusCode
+      const route = request.routeOptions.url
+      duration.record(reply.elapsedTime / 1000, {
+        'http.request.method': request.method,
+        'http.response.status_code': status,
+        'url.scheme': 'http',
+        ...(route ? { 'http.route': route } : {}),
+        ...(status >= 500 ? { 'error.type': String(status) } : {})
+      })
+      done()
+    })
+  }
+  const pool = { 'db.client.connection.pool.name': 'requests' }
+
+  const connections = meter.createObservableUpDownCounter('db.client.connection.count', { description: 'Connections of the request pool by state', unit: '{connection}' })
+  const pending = meter.createObservableUpDownCounter('db.client.connection.pending_requests', { description: 'Requests waiting for a pooled connection', unit: '{request}' })
+  const max = meter.createObservableUpDownCounter('db.client.connection.max', { description: 'Largest size of the request pool', unit: '{connection}' })
+  const buffered = meter.createObservableGauge('visits.buffer.pending', { description: 'Visits buffered or being written', unit: '{visit}' })
+  const dropped = meter.createObservableCounter('visits.dropped', { description: 'Visits dropped because the buffer was full', unit: '{visit}' })
+  const ready = meter.createObservableGauge('service.dependency.ready', { description: '1 when the last readiness check reached the dependency, else 0 (migrating counts as 0)' })
+  const memory = meter.createObservableGauge('process.memory.usage', { description: 'Resident set size of the process', unit: 'By' })
+
+  meter.addBatchObservableCallback((result) => {
+    const { totalCount, idleCount, waitingCount } = fastify.pg.pool
+    result.observe(connections, totalCount - idleCount, { ...pool, 'db.client.connection.state': 'used' })
+    result.observe(connections, idleCount, { ...pool, 'db.client.connection.state': 'idle' })
+    result.observe(pending, waitingCount, pool)
+    result.observe(max, fastify.config.DB_POOL_MAX, pool)
+    result.observe(buffered, fastify.visits.pending)
+    result.observe(dropped, fastify.visits.dropped)
+    const { database, redis } = fastify.health.checks
+    result.observe(ready, database === 'connected' ? 1 : 0, { dependency: 'database' })
+    result.observe(ready, redis === 'disconnected' ? 0 : 1, { dependency: 'redis' })
+    result.observe(memory, process.memoryUsage.rss())
+  }, [connections, pending, max, buffered, dropped, ready, memory])
+
+  fastify.addHook('onClose', async () => {
+    const providers = [trace.getTracerProvider() as Flushable, metrics.getMeterProvider() as Flushable]
+    const flushes = providers.map((p) => (p.getDelegate?.() ?? p).forceFlush?.().catch(() => {}))
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([Promise.all(flushes), new Promise((resolve) => { timer = setTimeout(resolve, FLUSH_TIMEOUT_MS) })])
+    clearTimeout(timer)
+  })
+}, { name: 'telemetry', dependencies: ['config', 'database', 'visits', 'health'] })

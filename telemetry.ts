@@ -1,0 +1,30 @@
+// OpenTelemetry, started before the service loads: `node --import ./dist/telemetry.js dist/server.js`
+// (the image and `npm start`), `--import ./telemetry.ts` from the sources (tests, benchmark). The
+// instrumentations patch pg, ioredis, pino and http as they load, so they must be in place
+// before the app imports them; under ESM that takes import-in-the-middle's loader hook.
+//
+// Configured only by the standard OTEL_* variables (schemas/telemetry.ts, validated with the rest
+// of the configuration: a wrong one stops start-up here). With no endpoint and no exporter named,
+// this file loads nothing else and the service runs exactly as without it.
+import { ConfigError, loadConfig } from './schemas/config.ts'
+import { telemetrySignals } from './schemas/telemetry.ts'
+
+let signals
+try {
+  signals = telemetrySignals(loadConfig(process.env))
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err
+  console.error(err.message)
+  process.exit(1)
+}
+
+if (signals.traces || signals.metrics || signals.logs) {
+  const { register } = await import('node:module')
+  const { createAddHookMessageChannel } = await import('import-in-the-middle')
+  // Only the modules an instrumentation asks for go through the hook, not every import.
+  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel()
+  register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions)
+  const { startTelemetry } = await import('./lib/telemetry.ts')
+  startTelemetry(signals)
+  await waitForAllMessagesAcknowledged()
+}
