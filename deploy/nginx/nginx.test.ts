@@ -108,13 +108,14 @@ t.test('a burst from one client is limited with 429 JSON, after a generous burst
   await sleep(2_000)
 })
 
-t.test('503s from busy instances reach the client as they are and take no instance out of the upstream', async (t) => {
+t.test('503s from busy instances reach the client as they are and take no instance out of the upstream; trace context passes through', async (t) => {
   // Two instances that answer 503 (a dependency busy, Retry-After) on one path and 200 elsewhere:
   // a 503 is the app's "retry later", not a dead upstream. Counted as a failure, three of them
   // took every instance out for fail_timeout, and nginx answered everything else 502.
   const upstreams = await Promise.all([1, 2].map(async () => {
     const server = http.createServer((req, res) => {
       if (req.url === '/busy') res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"statusCode":503}')
+      else if (req.url === '/echo') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(req.headers))
       else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
     }).listen(0, '127.0.0.1')
     await once(server, 'listening')
@@ -134,6 +135,13 @@ t.test('503s from busy instances reach the client as they are and take no instan
   const after = []
   for (let i = 0; i < 10; i++) after.push((await fetch(`${pair.base}/`).then(async (res) => { await res.arrayBuffer(); return res.status })))
   t.same(new Set(after), new Set([200]), `every request after them served: ${after.join(' ')}`)
+
+  // W3C trace context reaches the app unchanged, and nginx logs the traceparent.
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+  const echoed = await (await fetch(`${pair.base}/echo`, { headers: { traceparent, tracestate: 'vendor=1' } })).json()
+  t.equal(echoed.traceparent, traceparent, 'traceparent passed through')
+  t.equal(echoed.tracestate, 'vendor=1', 'tracestate passed through')
+  t.ok(await eventually(() => pair.accessLog().split('\n').some((l) => l && JSON.parse(l).traceparent === traceparent)), 'logged by nginx')
 })
 
 t.test('the app down: 502 JSON with the security headers', async (t) => {
