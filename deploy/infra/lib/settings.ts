@@ -47,7 +47,12 @@ export const SettingsSchema = Type.Object({
   certificateArn: Type.Optional(Type.String({ pattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[0-9a-f-]+$' })),
   // Requests per 5 minutes from one IP before WAF blocks it (all tasks together).
   wafRateLimit: Type.Integer({ minimum: 10, maximum: 2_000_000_000 }),
-  alarmEmail: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' }))
+  alarmEmail: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' })),
+
+  // The AWS Distro for OpenTelemetry collector image of the task's sidecar (README, "Observability").
+  collectorImage: Type.String({ pattern: '^[a-z0-9./-]+/aws-otel-collector(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$' }),
+  // Share of traces kept (a trace the caller already sampled is always kept).
+  traceSampleRatio: Type.Number({ minimum: 0, maximum: 1 })
 })
 
 export type Settings = Static<typeof SettingsSchema>
@@ -65,7 +70,9 @@ const COMMON = {
   cpuTargetPercent: 60,
   requestsPerTarget: 1_000,
   wafRateLimit: 2_000,
-  paused: false
+  paused: false,
+  collectorImage: 'public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3',
+  traceSampleRatio: 0.1
 } as const
 
 /** Defaults of each stage: dev small and cheap to throw away, prod kept safe and redundant. */

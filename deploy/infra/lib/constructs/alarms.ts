@@ -10,6 +10,7 @@ import type { Database } from './database.ts'
 import type { Cache } from './cache.ts'
 import type { Edge } from './edge.ts'
 import type { Service } from './service.ts'
+import { ROUTES, routeLatency } from './collector.ts'
 
 const FIVE_MINUTES = Duration.minutes(5)
 
@@ -98,5 +99,12 @@ export class Alarms extends Construct {
       graph('RDS connections', dbConnections),
       graph('ElastiCache CPU (%) and evictions', cacheCpu, evictions)
     )
+    // From the app's OpenTelemetry metrics (the collector sidecar's EMF): latency by route.
+    const latency = (statistic: string) => new cloudwatch.GraphWidget({
+      title: `${statistic} latency by route (s)`,
+      width: 12,
+      left: ROUTES.map(([method, route]) => new cloudwatch.Metric({ ...routeLatency(settings, method, route), statistic, period: Duration.minutes(1), label: `${method} ${route}` }))
+    })
+    this.dashboard.addWidgets(latency('p50'), latency('p99'))
   }
 }

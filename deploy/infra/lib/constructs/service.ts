@@ -11,6 +11,7 @@ import { names } from '../names.ts'
 import { NGINX_PORT, POSTGRES_PORT, REDIS_PORT, type Network } from './network.ts'
 import { DATABASE_NAME, type Database } from './database.ts'
 import type { Cache } from './cache.ts'
+import { Collector, collectorEnvironment } from './collector.ts'
 
 /** Where the app image keeps the RDS CA bundle (certs/README.md at the repository's root). */
 export const RDS_CA_BUNDLE = '/app/certs/rds-global-bundle.pem'
@@ -33,6 +34,7 @@ export class Service extends Construct {
   readonly service: ecs.FargateService
   readonly taskDefinition: ecs.FargateTaskDefinition
   readonly migrationTask: ecs.FargateTaskDefinition
+  readonly collector: Collector
   /** Environment variables the app container is given: checked against schemas/config.ts. */
   readonly appEnvironment: Record<string, string>
   readonly nginxEnvironment: Record<string, string>
@@ -84,7 +86,9 @@ export class Service extends Construct {
       REDIS_PORT: String(REDIS_PORT),
       REDIS_TLS: 'true',
       // nginx in the same task is the only peer.
-      TRUST_PROXY: '127.0.0.1'
+      TRUST_PROXY: '127.0.0.1',
+      // OpenTelemetry to the collector sidecar (constructs/collector.ts).
+      ...collectorEnvironment(settings)
     }
     const appSecrets = {
       DB_USER: ecs.Secret.fromSecretsManager(dbSecret, 'username'),
@@ -134,6 +138,10 @@ export class Service extends Construct {
       logging: logging(nginxLogs, 'nginx')
     })
     nginx.addContainerDependencies({ container: app, condition: ecs.ContainerDependencyCondition.HEALTHY })
+    // The collector starts first, so the app's first exports find it; ECS stops the app first,
+    // so its last spans reach it.
+    this.collector = new Collector(this, 'Collector', settings, this.taskDefinition, logging)
+    app.addContainerDependencies({ container: this.collector.container, condition: ecs.ContainerDependencyCondition.START })
 
     this.service = new ecs.FargateService(this, 'Service', {
       serviceName: n.service,
@@ -161,7 +169,9 @@ export class Service extends Construct {
       taskRole: role('MigrationTaskRole', 'migrate-task', 'ecs-tasks.amazonaws.com'),
       executionRole: role('MigrationExecutionRole', 'migrate-execution', 'ecs-tasks.amazonaws.com')
     })
-    const { HOST: _host, PORT: _port, TRUST_PROXY: _proxy, DB_MIGRATE_ON_START: _migrate, ...migrationEnvironment } = this.appEnvironment
+    // No collector in the migration task, and the migrate script loads no telemetry.
+    const { HOST: _host, PORT: _port, TRUST_PROXY: _proxy, DB_MIGRATE_ON_START: _migrate, ...rest } = this.appEnvironment
+    const migrationEnvironment = Object.fromEntries(Object.entries(rest).filter(([name]) => !name.startsWith('OTEL_')))
     this.migrationTask.addContainer('migrate', {
       containerName: 'migrate',
       image: appImage,
@@ -172,14 +182,12 @@ export class Service extends Construct {
       logging: logging(appLogs, 'migrate')
     })
 
-    for (const definition of [this.taskDefinition, this.migrationTask]) {
-      Validations.of(definition).acknowledge({ id: 'AwsSolutions::AwsSolutions-ECS2', reason: 'Plain environment variables hold settings only (hosts, ports, modes); every password and token comes from Secrets Manager (secrets).' })
-    }
     const wildcard = 'AwsSolutions::AwsSolutions-IAM5[Resource::*]'
-    Validations.of(this.taskDefinition.taskRole).acknowledge({ id: wildcard, reason: 'ECS Exec: the ssmmessages channel actions CDK grants take no resource.' })
     for (const definition of [this.taskDefinition, this.migrationTask]) {
+      Validations.of(definition).acknowledge({ id: 'AwsSolutions::AwsSolutions-ECS2', reason: 'Plain environment variables hold settings only (hosts, ports, modes, the collector\'s configuration); every password and token comes from Secrets Manager (secrets).' })
       Validations.of(definition.obtainExecutionRole()).acknowledge({ id: wildcard, reason: 'Pulling images: ecr:GetAuthorizationToken is account-wide by design; the pulls themselves are scoped to the two repositories.' })
     }
+    Validations.of(this.taskDefinition.taskRole).acknowledge({ id: wildcard, reason: 'ECS Exec\'s ssmmessages channel actions and X-Ray\'s PutTraceSegments/PutTelemetryRecords take no resource.' })
   }
 
   /** Target tracking on CPU and on requests per target, between the min and max task counts. */

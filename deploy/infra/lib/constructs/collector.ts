@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Duration, RemovalPolicy } from 'aws-cdk-lib'
+import * as ecs from 'aws-cdk-lib/aws-ecs'
+import * as iam from 'aws-cdk-lib/aws-iam'
+import * as logs from 'aws-cdk-lib/aws-logs'
+import { Construct } from 'constructs'
+import type { Settings } from '../settings.ts'
+import { names } from '../names.ts'
+
+/** The collector's configuration (traces to X-Ray, metrics to CloudWatch as EMF). */
+export const COLLECTOR_CONFIG = join(import.meta.dirname, '..', '..', '..', 'otel', 'collector-ecs.yaml')
+// OTLP/HTTP on the task's localhost (the collector listens there only).
+export const COLLECTOR_ENDPOINT = 'http://127.0.0.1:4318'
+
+/** The API's routes, method and template: the dashboard graphs p50 and p99 latency for each. */
+export const ROUTES: ReadonlyArray<readonly [string, string]> = [
+  ['GET', '/'],
+  ['GET', '/api/stats'],
+  ['GET', '/api/cache-test'],
+  ['GET', '/api/users'],
+  ['POST', '/api/users'],
+  ['GET', '/api/users/:id'],
+  ['GET', '/api/info']
+]
+
+/** The OTEL_* variables the app container gets: export to the sidecar, sampled at the setting. */
+export function collectorEnvironment (settings: Settings): Record<string, string> {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR_ENDPOINT,
+    OTEL_SERVICE_NAME: settings.serviceName,
+    OTEL_RESOURCE_ATTRIBUTES: `deployment.environment.name=${settings.stage}`,
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: String(settings.traceSampleRatio),
+    OTEL_METRIC_EXPORT_INTERVAL: '60000'
+  }
+}
+
+/** The CloudWatch metric of the request-duration histogram for one route (EMF dimensions). */
+export function routeLatency (settings: Settings, method: string, route: string) {
+  return {
+    namespace: settings.serviceName,
+    metricName: 'http.server.request.duration',
+    dimensionsMap: { 'service.name': settings.serviceName, 'http.route': route, 'http.request.method': method }
+  }
+}
+
+/**
+ * The AWS Distro for OpenTelemetry collector as a sidecar of the service's task: not essential (a
+ * collector that stops takes no request with it), started before the app, which exports to it
+ * on the task's localhost. Its task-role permissions: X-Ray's write actions and writing the EMF
+ * log group it puts metrics in, nothing else.
+ */
+export class Collector extends Construct {
+  readonly container: ecs.ContainerDefinition
+  readonly metricsLogGroup: logs.LogGroup
+
+  constructor (scope: Construct, id: string, settings: Settings, taskDefinition: ecs.FargateTaskDefinition, logging: (group: logs.LogGroup, prefix: string) => ecs.LogDriver) {
+    super(scope, id)
+    const n = names(settings)
+    const removalPolicy = settings.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY
+    this.metricsLogGroup = new logs.LogGroup(this, 'MetricsLogs', { logGroupName: `/ecs/${n.cluster}/metrics`, retention: settings.logRetentionDays, removalPolicy })
+    const ownLogs = new logs.LogGroup(this, 'CollectorLogs', { logGroupName: `/ecs/${n.cluster}/collector`, retention: settings.logRetentionDays, removalPolicy })
+
+    this.container = taskDefinition.addContainer('otel', {
+      containerName: 'otel',
+      image: ecs.ContainerImage.fromRegistry(settings.collectorImage),
+      essential: false,
+      environment: {
+        AOT_CONFIG_CONTENT: readFileSync(COLLECTOR_CONFIG, 'utf8'),
+        EMF_NAMESPACE: settings.serviceName,
+        EMF_LOG_GROUP: this.metricsLogGroup.logGroupName
+      },
+      memoryReservationMiB: 128,
+      // The image's own check of the health_check extension.
+      healthCheck: { command: ['CMD', '/healthcheck'], interval: Duration.seconds(10), timeout: Duration.seconds(3), retries: 3, startPeriod: Duration.seconds(10) },
+      logging: logging(ownLogs, 'otel')
+    })
+
+    const role = taskDefinition.taskRole
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }))
+    this.metricsLogGroup.grant(role, 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams')
+  }
+}
