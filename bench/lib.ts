@@ -97,11 +97,12 @@ export async function startNode (args: string[], env: Record<string, string | un
 }
 
 /**
- * The built service as it ships (production mode, `info` logs, the image's heap bounds) on
- * `databaseUrl`; `nodeArgs` go before the entry point (e.g. --cpu-prof).
+ * The built service as it ships (production mode, `info` logs, the image's heap bounds, the
+ * telemetry preload, which loads nothing unless an OTEL_* variable asks) on `databaseUrl`;
+ * `nodeArgs` go before the entry point (e.g. --cpu-prof).
  */
 export function startService (databaseUrl: string, serviceEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Server> {
-  return startNode([...NODE_OPTIONS, ...nodeArgs, 'dist/server.js'], {
+  return startNode([...NODE_OPTIONS, ...nodeArgs, '--import', './dist/telemetry.js', 'dist/server.js'], {
     NODE_ENV: 'production', LOG_LEVEL: 'info', DATABASE_URL: databaseUrl, REDIS_URL: SERVERS.redisUrl, REDIS_KEY_PREFIX: 'bench:', ...serviceEnv
   }, '/health')
 }

@@ -7,6 +7,7 @@
 //   --pool-sweep       GET and POST /api/users at DB_POOL_MAX 1, 2, 5, 10, 20
 //   --no-nginx         skip the nginx and horizontal-scale runs
 //   --retention-rows N visits past the retention age to delete under load (2000000; 0 skips)
+//   --no-telemetry     skip the OpenTelemetry runs (off, 10 % and 100 % sampling)
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -24,7 +25,8 @@ const { values: args } = parseArgs({
     url: { type: 'string' },
     'pool-sweep': { type: 'boolean', default: false },
     'no-nginx': { type: 'boolean', default: false },
-    'retention-rows': { type: 'string', default: '2000000' }
+    'retention-rows': { type: 'string', default: '2000000' },
+    'no-telemetry': { type: 'boolean', default: false }
   }
 })
 const connections = Number(args.connections)
@@ -170,6 +172,7 @@ if (args.url) {
   report.memoryMb = { coldIdle, warmIdle, peak, after }
 
   if (retentionRows > 0) report.retention = await retention(databaseUrl, app, md)
+  if (!args['no-telemetry']) report.telemetry = await telemetry(databaseUrl, md)
 
   if (!args['no-nginx'] && nginxAvailable()) {
     log('through nginx (the project\'s config, loopback, upstream keepalive):')
@@ -274,6 +277,51 @@ async function retention (databaseUrl: string, app: Server, md: string[]) {
     md.push(`| ${target.name} | ${q.rps} (${ms(q.p99)}) | ${d.rps} (${ms(d.p99)}) | ${pct(d.rps / q.rps)} |`)
   }
   return { rows: retentionRows, deleteMs: finished, loadMs: loadEnded, quiet, during }
+}
+
+/**
+ * OpenTelemetry's cost: GET / and GET /api/users on three instances in turn, telemetry off (no
+ * OTEL_* variable), on with 10 % of traces sampled, and on with every trace, exporting traces
+ * and metrics (every second: more often than in use) over OTLP/HTTP protobuf to a collector
+ * stand-in in a process of its own (bench/otlp-sink.ts).
+ */
+async function telemetry (databaseUrl: string, md: string[]) {
+  const targets = ENDPOINTS.filter((e) => ['GET /', 'GET /api/users'].includes(e.name))
+  const sink = await startNode(['bench/otlp-sink.ts'], {}, '/')
+  const on = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.base, OTEL_METRIC_EXPORT_INTERVAL: '1000' }
+  const modes: Array<[string, Record<string, string>]> = [
+    ['off', {}],
+    ['10 % sampled', { ...on, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }],
+    ['100 % sampled', { ...on, OTEL_TRACES_SAMPLER: 'parentbased_always_on' }]
+  ]
+  const results: Record<string, Record<string, Measure & { rssPeak: number }>> = {}
+  try {
+    for (const [mode, env] of modes) {
+      log(`telemetry ${mode}:`)
+      const svc = await startService(databaseUrl, { VISITS_RETENTION_DAYS: '0', ...env })
+      try {
+        results[mode] = {}
+        for (const target of targets) await load(svc.base, target, connections, warmup)
+        for (const target of targets) {
+          const memory = sampleMemory(svc)
+          const m = await measure(svc.base, { ...target, name: `${target.name} (telemetry ${mode})` })
+          results[mode][target.name] = { ...m, rssPeak: memory.stop() }
+        }
+      } finally {
+        await svc.stop()
+      }
+    }
+  } finally {
+    await sink.stop()
+  }
+  md.push('', '| telemetry | GET / req/s (p99) | ratio to off | GET /api/users req/s (p99) | ratio to off | peak rss | target at 10 % |', '|---|---:|---:|---:|---:|---:|---|')
+  for (const [mode] of modes) {
+    const r = results[mode]
+    const ratios = targets.map((target) => r[target.name].rps / results.off[target.name].rps)
+    const verdict = mode.startsWith('10 ') ? `≥ 85 % ${ratios.every((x) => x >= 0.85) && targets.every((target) => healthy(r[target.name])) ? 'met' : '**not met**'}` : ''
+    md.push(`| ${mode} | ${targets.map((target, i) => `${r[target.name].rps} (${ms(r[target.name].p99)}) | ${pct(ratios[i])}`).join(' | ')} | ${Math.max(...targets.map((target) => r[target.name].rssPeak))} MB | ${verdict} |`)
+  }
+  return results
 }
 
 const header = `Benchmark ${report.date}: Node ${process.version}, ${report.cpus} CPUs, ${connections} connections, ${duration} s per run (autocannon, in its own process).`
