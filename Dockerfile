@@ -5,7 +5,7 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json app.ts server.ts dev.ts ./
+COPY tsconfig.json tsconfig.build.json app.ts server.ts dev.ts telemetry.ts ./
 COPY lib ./lib
 COPY migrations ./migrations
 COPY plugins ./plugins
