@@ -9,5 +9,5 @@ blocks=$(mktemp -d)
 trap 'rm -rf "$blocks"' EXIT
 node .ci/run-blocks.ts "$blocks"
 mapfile -t scripts < <(git ls-files '*.sh' .ci/run)
-shellcheck -S style "$blocks"/*.sh "${scripts[@]}"
+shellcheck -x -S style "$blocks"/*.sh "${scripts[@]}"
 echo "actionlint: no finding; shellcheck: no finding in $(find "$blocks" -name '*.sh' | wc -l) run blocks and ${#scripts[@]} scripts"

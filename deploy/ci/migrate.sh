@@ -22,8 +22,8 @@ cluster=ecs-microservice-$stage
 family=$cluster-migrate
 stack=$cluster-service
 
-# Prints the command (to stderr); in a dry run prints $1 as its answer instead of running it.
-ask() { local answer=$1; shift; printf '+ %s\n' "$*" >&2; if [ -n "$dry_run" ]; then printf '%s\n' "$answer"; else "$@"; fi; }
+# shellcheck source=deploy/ci/lib.sh
+source "$(dirname "$0")/lib.sh"
 output() { ask "$2" aws cloudformation describe-stacks --stack-name "$stack" --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text; }
 
 current=$(ask "{\"family\":\"$family\",\"containerDefinitions\":[{\"name\":\"migrate\",\"image\":\"${image%@*}@sha256:0\"}]}" \

@@ -41,8 +41,8 @@ for kv in ${CDK_CONTEXT:-}; do context+=(-c "$kv"); done
 export CDK_DISABLE_CLI_TELEMETRY=true
 
 run() { printf '+ %s\n' "$*"; [ -n "$dry_run" ] || "$@"; }
-# Prints the command (to stderr); in a dry run prints $1 as its answer instead of running it.
-ask() { local answer=$1; shift; printf '+ %s\n' "$*" >&2; if [ -n "$dry_run" ]; then printf '%s\n' "$answer"; else "$@"; fi; }
+# shellcheck source=deploy/ci/lib.sh
+source "$root/deploy/ci/lib.sh"
 cdk() { (cd "$here" && npx cdk "$@" --no-lookups "${context[@]}" "${images[@]}") ; }
 
 if [ -z "$dry_run" ]; then
