@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import './backend.ts'
-import { build, startServer } from '../helper.ts'
+import { build, eventually, startServer } from '../helper.ts'
 
 // Nothing configured: no DATABASE_URL, DB_HOST, REDIS_URL or REDIS_HOST reach the service.
 const unconfigured = { DATABASE_URL: '', DB_HOST: '', REDIS_URL: '', REDIS_HOST: '', TEST_DATABASE_URL: '', TEST_REDIS_URL: '' }
@@ -24,6 +24,9 @@ t.test('server.ts with nothing configured serves the API on the embedded back en
   t.match(first.output(), /using the embedded PostgreSQL \(PGlite\)/, 'start-up names the embedded database')
   t.match(first.output(), /using the embedded in-process cache/, 'start-up names the embedded cache')
 
+  // Ready as a load balancer sees it (a loaded machine may still be starting when it listens).
+  const ready = (url: string | undefined) => eventually(async () => (await fetch(`${url}/health`)).status === 200, 30_000)
+  t.ok(await ready(first.url), 'ready')
   const health = await fetch(`${first.url}/health`)
   t.equal(health.status, 200)
   t.match(await health.json() as object, { status: 'healthy', checks: { database: 'connected', redis: 'embedded' } })
@@ -45,8 +48,9 @@ t.test('server.ts with nothing configured serves the API on the embedded back en
   const second = await startServer(env)
   t.teardown(() => second.child.kill('SIGKILL'))
   t.ok(second.url, 'listening again on the same data directory')
-  const users = await (await fetch(`${second.url}/api/users`)).json() as { users: { username: string }[] }
-  t.same(users.users.map((u) => u.username), ['kept'], 'the user survived the restart')
+  t.ok(await ready(second.url), 'ready again')
+  const users = await (await fetch(`${second.url}/api/users`)).json() as { users?: { username: string }[] }
+  t.same(users.users?.map((u) => u.username), ['kept'], `the user survived the restart: ${JSON.stringify(users)}`)
   const stats = await (await fetch(`${second.url}/api/stats`)).json() as { total_visits: number }
   t.ok(stats.total_visits >= 3, `visits survived the restart (${stats.total_visits})`)
   second.child.kill('SIGTERM')
