@@ -69,13 +69,21 @@ echo "DB_SSL=verify-full without its CA file: exit 1, the file named"
 
 # docker stop while requests are in flight, each on a connection of its own: every request whose
 # connection was accepted is answered; after the listener closes, connections are refused (curl
-# exit 7). An accepted connection reset or closed unanswered (curl 52, 56) is a failure.
+# exit 7). A reply cut short or empty (curl 52), any other status, or more than two resets is a
+# failure. Up to two resets with nothing received (curl 56) are counted apart: a connection whose
+# handshake the kernel completed in the instant before the listener closed sits in its accept
+# queue, never seen by the app, and Linux resets it when the listening socket closes; curl cannot
+# tell it from a reset by the app. (One such reset in about 3,000 requests, in 1 of 6 runs here.)
+# The app's own drain is tested strictly on keep-alive connections, where that race cannot
+# happen (test/server.test.ts).
 results=$(mktemp)
 for _ in $(seq 1 8); do
   ( for _ in $(seq 1 400); do
       rc=0; code=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:3911/api/info) || rc=$?
       if [ "$rc" = 7 ]; then echo refused; break; fi
-      if [ "$rc" = 0 ]; then echo "$code"; else echo "curl-exit-$rc"; fi
+      if [ "$rc" = 0 ]; then echo "$code"
+      elif [ "$rc" = 56 ] && [ "$code" = 000 ]; then echo reset # nothing of an answer received
+      else echo "curl-exit-$rc"; fi
     done >> "$results" ) &
 done
 sleep 1
@@ -86,8 +94,10 @@ wait
 code=$(docker inspect -f '{{.State.ExitCode}}' "$app")
 ok=$(grep -c '^200$' "$results" || true)
 refused=$(grep -c '^refused$' "$results" || true)
-bad=$( (grep -v -e '^200$' -e '^refused$' "$results" || true) | sort | uniq -c | tr -s ' \n' ' ')
-echo "docker stop: exit code $code after $stop_ms ms; $ok answered 200, ${bad:-none} failed, $refused refused after the listener closed"
+resets=$(grep -c '^reset$' "$results" || true)
+bad=$( (grep -v -e '^200$' -e '^refused$' -e '^reset$' "$results" || true) | sort | uniq -c | tr -s ' \n' ' ')
+[ "$resets" -le 2 ] || bad="${bad} ${resets} reset"
+echo "docker stop: exit code $code after $stop_ms ms; $ok answered 200, ${bad:-none} failed, $refused refused after the listener closed, $resets reset in the accept queue as it closed"
 [ "$code" = 0 ] || fail "exit code $code on docker stop"
 [ "$stop_ms" -lt 10000 ] || fail "stop took $stop_ms ms"
 [ -z "$bad" ] || fail "requests failed during shutdown: $bad"
