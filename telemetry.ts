@@ -9,22 +9,23 @@
 import { ConfigError, loadConfig } from './schemas/config.ts'
 import { telemetrySignals } from './schemas/telemetry.ts'
 
-let signals
+let config
 try {
-  signals = telemetrySignals(loadConfig(process.env))
+  config = loadConfig(process.env)
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err
   console.error(err.message)
   process.exit(1)
 }
 
-if (signals.traces || signals.metrics || signals.logs) {
+const { traces, metrics, logs } = telemetrySignals(config)
+if (traces || metrics || logs) {
   const { register } = await import('node:module')
   const { createAddHookMessageChannel } = await import('import-in-the-middle')
   // Only the modules an instrumentation asks for go through the hook, not every import.
   const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel()
   register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions)
   const { startTelemetry } = await import('./lib/telemetry.ts')
-  startTelemetry(signals)
+  startTelemetry(config)
   await waitForAllMessagesAcknowledged()
 }

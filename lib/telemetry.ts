@@ -9,7 +9,8 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino'
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node'
 import { FastifyOtelInstrumentation } from '@fastify/otel'
-import type { TelemetrySignals } from '../schemas/telemetry.ts'
+import type { Config } from '../schemas/config.ts'
+import { telemetrySignals } from '../schemas/telemetry.ts'
 
 /** Probes and documentation make no spans (the load balancer calls /health every few seconds). */
 export const UNTRACED = /^\/(health(\/live)?|docs(\/.*)?|nginx-health)\/?(\?.*)?$/
@@ -52,14 +53,16 @@ export function spanName (method: string, route: string | undefined): string {
   return route ? `${method} ${route}` : method
 }
 
-export function startTelemetry (signals: TelemetrySignals): NodeSDK {
+/** The SDK for the validated configuration (telemetry.ts has read it once already). */
+export function startTelemetry (config: Config): NodeSDK {
+  const signals = telemetrySignals(config)
   // OTEL_LOG_LEVEL, when set, gives the SDK's own console logger instead (NodeSDK).
   diag.setLogger(quietDiagLogger(), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true })
   const pg = new PgInstrumentation({ requireParentSpan: true })
   const sdk = new NodeSDK({
     // OTEL_SERVICE_NAME (or service.name in OTEL_RESOURCE_ATTRIBUTES) names the service; else the
     // SDK's default `unknown_service:node` would: name it as the service names itself.
-    ...(process.env.OTEL_SERVICE_NAME || /(^|,)service\.name=/.test(process.env.OTEL_RESOURCE_ATTRIBUTES ?? '') ? {} : { serviceName: process.env.SERVICE_NAME || 'ecs-microservice' }),
+    ...(config.OTEL_SERVICE_NAME || /(^|,)service\.name=/.test(config.OTEL_RESOURCE_ATTRIBUTES ?? '') ? {} : { serviceName: config.SERVICE_NAME }),
     // A signal that is off gets no pipeline (the SDK would default it to OTLP on localhost).
     ...(signals.traces ? {} : { spanProcessors: [] }),
     ...(signals.metrics ? {} : { metricReaders: [] }),

@@ -11,7 +11,7 @@ const url = Type.String({ pattern: '^https?://[^\\s]+$' })
 const count = Type.Integer({ minimum: 1, maximum: 1_000_000 })
 const millis = Type.Integer({ minimum: 1, maximum: 600_000 })
 
-export const Samplers = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio']
+const Samplers = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio']
 
 export const TelemetrySchema = Type.Object({
   OTEL_SDK_DISABLED: Type.Optional(Type.Boolean()),
