@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs'
 import type { RedisOptions } from 'ioredis'
+// Not in ioredis' index; the version is pinned by package-lock.json.
+import standalone, { type StandaloneConnectionOptions } from 'ioredis/built/connectors/StandaloneConnector.js'
+import type { ErrorEmitter } from 'ioredis/built/connectors/AbstractConnector.js'
 import { usesEmbeddedCache, type Config } from '../schemas/config.ts'
 
 /**
@@ -31,7 +34,27 @@ export function redisOptions (config: Config): RedisOptions {
     // After an ElastiCache failover the old primary, now a replica, answers writes with
     // READONLY while the connection stays up: reconnect, so the endpoint's DNS leads to the
     // new primary. The failed command is not resent (2 would): the request answers 503.
-    reconnectOnError: (err) => err.message.startsWith('READONLY')
+    reconnectOnError: (err) => err.message.startsWith('READONLY'),
+    Connector: GuardedConnector
+  }
+}
+
+/**
+ * ioredis listens for a socket's first error only (`once`), but a TLS socket can emit two: a
+ * certificate the client refuses, then the peer's alert in reply (seen when the client is
+ * closed during the handshake), or a reset after a failed handshake. The second one, with no
+ * listener, would crash the process (redis/ioredis#961). This connector keeps a listener on
+ * every socket it opens; ioredis still gets and reports the first error, which is the cause.
+ */
+class GuardedConnector extends standalone.default {
+  constructor (options: unknown) {
+    super(options as StandaloneConnectionOptions)
+  }
+
+  override async connect (onError: ErrorEmitter) {
+    const stream = await super.connect(onError)
+    stream.on('error', () => { /* after its first error the socket is already dead */ })
+    return stream
   }
 }
 
