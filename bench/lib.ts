@@ -69,7 +69,9 @@ export async function startNode (args: string[], env: Record<string, string | un
   const port = await freePort()
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env },
+    // The caller's OTEL_* variables stay out: a run's telemetry is only what `env` says, so
+    // "telemetry off" is off even from a shell that exports to a collector.
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OTEL_'))), HOST: '127.0.0.1', PORT: String(port), ...env },
     // The service logs at its production level; the lines go nowhere, as to a log driver.
     stdio: ['ignore', 'ignore', 'inherit']
   })
