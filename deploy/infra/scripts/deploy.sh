@@ -57,13 +57,14 @@ run cdk deploy "$registry_stack" --require-approval never
 [ -z "$registry_only" ] || exit 0
 
 # ---- the images to deploy, by digest ----
-digest_of() { sed -nE "s/^$1=.*@(sha256:[0-9a-f]{64})$/\1/p" "$root/deploy/ecs/images.env"; }
+if [ -n "$dry_run" ]; then account=123456789012; else account=$(aws sts get-caller-identity --query Account --output text); fi
+region=${AWS_REGION:-${AWS_DEFAULT_REGION:-eu-west-1}}
 stack_exists() { [ -z "$dry_run" ] && aws cloudformation describe-stacks --stack-name "$service_stack" >/dev/null 2>&1; }
-if [ -n "$tag" ]; then
-  app=$(ask "sha256:$(printf 'a%.0s' $(seq 64))" aws ecr describe-images --repository-name "${APP_REPOSITORY:-ecs-microservices/app}" --image-ids "imageTag=$tag" --query 'imageDetails[0].imageDigest' --output text) || die "no app image tagged $tag"
-  nginx=$(ask "sha256:$(printf 'b%.0s' $(seq 64))" aws ecr describe-images --repository-name "${NGINX_REPOSITORY:-ecs-microservices/nginx}" --image-ids "imageTag=$tag" --query 'imageDetails[0].imageDigest' --output text) || die "no nginx image tagged $tag"
-elif [ -f "$root/deploy/ecs/images.env" ]; then
-  app=$(digest_of APP_IMAGE) nginx=$(digest_of NGINX_IMAGE)
+if [ -n "$tag" ] || [ -f "$root/deploy/ecs/images.env" ]; then
+  # The deploy workflow's own lookup: images.env, or the images tagged $tag in ECR.
+  resolved=$(GITHUB_OUTPUT=/dev/null bash "$root/deploy/ci/resolve-images.sh" ${dry_run:+--dry-run} ${tag:+--tag "$tag"} \
+    --registry "$account.dkr.ecr.$region.amazonaws.com") || die "no images${tag:+ tagged $tag}"
+  app=$(sed -n 's/^app_image=.*@//p' <<<"$resolved") nginx=$(sed -n 's/^nginx_image=.*@//p' <<<"$resolved")
 elif stack_exists; then
   # What runs now: deploying the stack alone never puts back an older image.
   definition=$(aws ecs describe-services --cluster "$cluster" --services "$service_name" --query 'services[0].taskDefinition' --output text)
@@ -83,8 +84,6 @@ if ! stack_exists && [ -z "$dry_run" ]; then
 fi
 
 # ---- migrations: once, with the new app image, before any new task serves ----
-if [ -n "$dry_run" ]; then account=123456789012; else account=$(aws sts get-caller-identity --query Account --output text); fi
-region=${AWS_REGION:-${AWS_DEFAULT_REGION:-eu-west-1}}
 # Its own --dry-run prints what it would run.
 bash "$root/deploy/ci/migrate.sh" ${dry_run:+--dry-run} --stage "$stage" \
   --image "$account.dkr.ecr.$region.amazonaws.com/${APP_REPOSITORY:-ecs-microservices/app}@$app"
