@@ -49,7 +49,7 @@ export function quietDiagLogger (write: (line: string) => void = (line) => proce
 }
 
 /** `GET /api/users/:id`: method and route template; the method alone when no route matched. */
-export function spanName (method: string, route: string | undefined): string {
+function spanName (method: string, route: string | undefined): string {
   return route ? `${method} ${route}` : method
 }
 
@@ -80,7 +80,8 @@ export function startTelemetry (config: Config): NodeSDK {
         instrumentHooks: false,
         instrumentHandler: false,
         ignorePaths: ({ url }) => UNTRACED.test(url),
-        requestHook: (span, request) => { span.updateName(spanName(request.method, request.routeOptions.url)) }
+        // A request that is not sampled has a span that records nothing: no name to build.
+        requestHook: (span, request) => { if (span.isRecording()) span.updateName(spanName(request.method, request.routeOptions.url)) }
       }),
       // Only within a request: the background readiness checks and visit batches make no traces.
       pg,

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { metrics, trace } from '@opentelemetry/api'
+import { metrics, trace, type Attributes } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
 import { telemetrySignals } from '../schemas/telemetry.ts'
 
@@ -29,13 +29,10 @@ export default fp(async function telemetry (fastify: FastifyInstance) {
     fastify.addHook('onResponse', (request, reply, done) => {
       const status = reply.statusCode
       const route = request.routeOptions.url
-      duration.record(reply.elapsedTime / 1000, {
-        'http.request.method': request.method,
-        'http.response.status_code': status,
-        'url.scheme': 'http',
-        ...(route ? { 'http.route': route } : {}),
-        ...(status >= 500 ? { 'error.type': String(status) } : {})
-      })
+      const attributes: Attributes = { 'http.request.method': request.method, 'http.response.status_code': status, 'url.scheme': 'http' }
+      if (route) attributes['http.route'] = route
+      if (status >= 500) attributes['error.type'] = String(status)
+      duration.record(reply.elapsedTime / 1000, attributes)
       done()
     })
   }
