@@ -2,7 +2,7 @@
 // Exporters, sampler, batch limits, resource and propagators come from the standard OTEL_*
 // variables, read by the SDK itself; what is decided here is what to instrument.
 import { createNoopMeter, diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api'
-import { NodeSDK } from '@opentelemetry/sdk-node'
+import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node'
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
@@ -10,7 +10,7 @@ import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino'
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node'
 import { FastifyOtelInstrumentation } from '@fastify/otel'
 import type { Config } from '../schemas/config.ts'
-import { telemetrySignals } from '../schemas/telemetry.ts'
+import { enabledInstrumentations, INSTRUMENTATIONS, telemetrySignals, type InstrumentationName } from '../schemas/telemetry.ts'
 
 /** Probes and documentation make no spans (the load balancer calls /health every few seconds). */
 export const UNTRACED = /^\/(health(\/live)?|docs(\/.*)?|nginx-health)\/?(\?.*)?$/
@@ -48,6 +48,8 @@ export function quietDiagLogger (write: (line: string) => void = (line) => proce
   return { error: log(50, 'error'), warn: log(40, 'warn'), info: () => {}, debug: () => {}, verbose: () => {} }
 }
 
+type Instrumentation = Extract<NonNullable<NodeSDKConfiguration['instrumentations']>[number], { enable: unknown }>
+
 /** `GET /api/users/:id`: method and route template; the method alone when no route matched. */
 function spanName (method: string, route: string | undefined): string {
   return route ? `${method} ${route}` : method
@@ -58,7 +60,33 @@ export function startTelemetry (config: Config): NodeSDK {
   const signals = telemetrySignals(config)
   // OTEL_LOG_LEVEL, when set, gives the SDK's own console logger instead (NodeSDK).
   diag.setLogger(quietDiagLogger(), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true })
-  const pg = new PgInstrumentation({ requireParentSpan: true })
+  const enabled = enabledInstrumentations(config)
+  const instrumentations: Record<InstrumentationName, () => Instrumentation> = {
+    // The server span of every request, continuing the caller's traceparent, named by method
+    // and route template (never the raw URL). No span per hook or for the handler: the
+    // request's span is the parent of its SQL and Redis spans.
+    fastify: () => new FastifyOtelInstrumentation({
+      registerOnInitialization: true,
+      instrumentHooks: false,
+      instrumentHandler: false,
+      ignorePaths: ({ url }) => UNTRACED.test(url),
+      // A request that is not sampled has a span that records nothing: no name to build.
+      requestHook: (span, request) => { if (span.isRecording()) span.updateName(spanName(request.method, request.routeOptions.url)) }
+    }),
+    // Outgoing HTTP calls only (client spans, traceparent sent on): the server span of each
+    // request is @fastify/otel's. Measured (README, "Observability"): the incoming-request
+    // instrumentation cost GET / about 60 % of its throughput, even for requests not sampled.
+    http: () => new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
+    // Only within a request: the background readiness checks and visit batches make no traces.
+    pg: () => new PgInstrumentation({ requireParentSpan: true }),
+    ioredis: () => new IORedisInstrumentation({ requireParentSpan: true }),
+    // trace_id, span_id and trace_flags in every log line written within a request.
+    pino: () => new PinoInstrumentation({ disableLogSending: !signals.logs }),
+    // Event-loop delay and utilisation, V8 heap.
+    'runtime-node': () => new RuntimeNodeInstrumentation()
+  }
+  // Only those enabled are constructed: an instrumentation enables itself in its constructor.
+  const started = INSTRUMENTATIONS.filter((name) => enabled.has(name)).map((name) => instrumentations[name]())
   const sdk = new NodeSDK({
     // OTEL_SERVICE_NAME (or service.name in OTEL_RESOURCE_ATTRIBUTES) names the service; else the
     // SDK's default `unknown_service:node` would: name it as the service names itself.
@@ -67,36 +95,13 @@ export function startTelemetry (config: Config): NodeSDK {
     ...(signals.traces ? {} : { spanProcessors: [] }),
     ...(signals.metrics ? {} : { metricReaders: [] }),
     ...(signals.logs ? {} : { logRecordProcessors: [] }),
-    instrumentations: [
-      // Outgoing HTTP calls only (client spans, traceparent sent on): the server span of each
-      // request is @fastify/otel's. Measured (README, "Observability"): the incoming-request
-      // instrumentation cost GET / about 60 % of its throughput, even for requests not sampled.
-      new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
-      // The server span of every request, continuing the caller's traceparent, named by method
-      // and route template (never the raw URL). No span per hook or for the handler: the
-      // request's span is the parent of its SQL and Redis spans.
-      new FastifyOtelInstrumentation({
-        registerOnInitialization: true,
-        instrumentHooks: false,
-        instrumentHandler: false,
-        ignorePaths: ({ url }) => UNTRACED.test(url),
-        // A request that is not sampled has a span that records nothing: no name to build.
-        requestHook: (span, request) => { if (span.isRecording()) span.updateName(spanName(request.method, request.routeOptions.url)) }
-      }),
-      // Only within a request: the background readiness checks and visit batches make no traces.
-      pg,
-      new IORedisInstrumentation({ requireParentSpan: true }),
-      // trace_id, span_id and trace_flags in every log line written within a request.
-      new PinoInstrumentation({ disableLogSending: !signals.logs }),
-      // Event-loop delay and utilisation, V8 heap.
-      new RuntimeNodeInstrumentation()
-    ]
+    instrumentations: started
   })
   sdk.start()
   // pg's instrumentation also records metrics on every query and pool event: the pool counted
   // from its events (wrong here, and named unknown_host for a pool configured by connection
   // string) and an operation-duration histogram. Profiled on GET /api/users, recording them was
   // 9 % of the service's CPU. plugins/telemetry.ts reads the pool's own counters instead.
-  pg.setMeterProvider({ getMeter: () => createNoopMeter() })
+  for (const pg of started) if (pg instanceof PgInstrumentation) pg.setMeterProvider({ getMeter: () => createNoopMeter() })
   return sdk
 }

@@ -11,6 +11,15 @@ const url = Type.String({ pattern: '^https?://[^\\s]+$' })
 const count = Type.Integer({ minimum: 1, maximum: 1_000_000 })
 const millis = Type.Integer({ minimum: 1, maximum: 600_000 })
 
+/**
+ * The instrumentations the SDK can start (lib/telemetry.ts), by the names that
+ * OTEL_NODE_ENABLED_INSTRUMENTATIONS and OTEL_NODE_DISABLED_INSTRUMENTATIONS take: the package
+ * name without `@opentelemetry/instrumentation-`, as in the OpenTelemetry Node distribution;
+ * `fastify` is `@fastify/otel`.
+ */
+export const INSTRUMENTATIONS = ['fastify', 'http', 'pg', 'ioredis', 'pino', 'runtime-node'] as const
+export type InstrumentationName = typeof INSTRUMENTATIONS[number]
+
 const Samplers = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio']
 
 export const TelemetrySchema = Type.Object({
@@ -19,6 +28,9 @@ export const TelemetrySchema = Type.Object({
   OTEL_RESOURCE_ATTRIBUTES: Type.Optional(Type.String({ pattern: '^[^=,\\s]+=[^,]*(,[^=,\\s]+=[^,]*)*$' })),
   OTEL_LOG_LEVEL: Type.Optional(oneOf(['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'])),
   OTEL_PROPAGATORS: Type.Optional(listOf(['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'none'])),
+  // Which instrumentations start: all by default; only those enabled, less those disabled.
+  OTEL_NODE_ENABLED_INSTRUMENTATIONS: Type.Optional(listOf([...INSTRUMENTATIONS])),
+  OTEL_NODE_DISABLED_INSTRUMENTATIONS: Type.Optional(listOf([...INSTRUMENTATIONS])),
 
   // Where: with no endpoint and no exporter named, nothing is exported and no SDK is loaded.
   OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(url),
@@ -57,6 +69,14 @@ export interface TelemetrySignals {
 }
 
 const named = (list: unknown) => typeof list === 'string' ? list.split(',').map((s) => s.trim()).filter((s) => s !== 'none') : undefined
+
+/** The instrumentations to start: OTEL_NODE_ENABLED_INSTRUMENTATIONS (else all), less OTEL_NODE_DISABLED_INSTRUMENTATIONS. */
+export function enabledInstrumentations (config: TelemetryConfig): Set<InstrumentationName> {
+  const list = (value: unknown) => typeof value === 'string' ? value.split(',').map((s) => s.trim()) : undefined
+  const enabled = list(config.OTEL_NODE_ENABLED_INSTRUMENTATIONS) ?? INSTRUMENTATIONS
+  const disabled = list(config.OTEL_NODE_DISABLED_INSTRUMENTATIONS) ?? []
+  return new Set(INSTRUMENTATIONS.filter((name) => enabled.includes(name) && !disabled.includes(name)))
+}
 
 /**
  * Which signals are exported. A signal is on when its exporter is named (other than `none`) or,

@@ -134,11 +134,31 @@ t.test('OTEL_METRICS_EXPORTER=prometheus: /metrics on a port of its own, not the
 })
 
 t.test('a wrong OTEL_* value stops start-up, naming it', async (t) => {
-  const server = await startServer({ DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, OTEL_TRACES_SAMPLER: 'sometimes' })
-  t.teardown(() => { server.child.kill('SIGKILL') })
-  t.notOk(server.url, 'does not listen')
-  t.equal(server.child.exitCode, 1)
-  t.match(server.output(), /OTEL_TRACES_SAMPLER="sometimes"/)
+  for (const [name, value] of [['OTEL_TRACES_SAMPLER', 'sometimes'], ['OTEL_NODE_DISABLED_INSTRUMENTATIONS', 'pg,mongodb']]) {
+    const server = await startServer({ DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, [name]: value })
+    t.teardown(() => { server.child.kill('SIGKILL') })
+    t.notOk(server.url, `${name}: does not listen`)
+    t.equal(server.child.exitCode, 1)
+    t.match(server.output(), `${name}="${value}"`)
+  }
+})
+
+t.test('OTEL_NODE_DISABLED_INSTRUMENTATIONS and _ENABLED_: only the instrumentations left start', async (t) => {
+  const receiver = new OtlpReceiver()
+  const app = await serve(t, await telemetryEnv(await receiver.start(), {
+    OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'fastify, pino, pg',
+    OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg'
+  }))
+  t.teardown(() => receiver.stop())
+  const headers = { traceparent: TRACEPARENT }
+  t.equal((await fetch(`${app.base}/api/users`, { headers })).status, 200)
+  t.equal((await fetch(`${app.base}/api/cache-test`, { headers })).status, 200)
+  // A request's SQL and Redis spans end before its server span, so they would be exported with it or before.
+  const servers = () => receiver.spans.filter((s) => s.traceId === TRACE_ID && s.kind === 2)
+  t.ok(await eventually(() => servers().length === 2), 'the server spans (fastify) exported')
+  t.same(receiver.spans.filter((s) => /pg|ioredis/.test(s.scope)).map((s) => s.name), [], 'no SQL or Redis span: pg disabled, ioredis not enabled')
+  const lines = logLines(app.output()).filter((l) => l.msg === 'request completed' && /^\/api\/(users|cache-test)$/.test(l.url))
+  t.same(lines.map((l) => l.trace_id), [TRACE_ID, TRACE_ID], 'pino: the log lines still carry the trace id')
 })
 
 function rssMb (pid: number): number {
