@@ -135,6 +135,25 @@ export async function load (base: string, target: Target, connections: number, s
   }
 }
 
+const ticksPerSecond = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+  } catch {
+    return 100
+  }
+})()
+
+/** CPU time (user + system) the server's process has used, seconds (Linux /proc; NaN elsewhere). */
+export function cpuSeconds (server: Server): number {
+  try {
+    // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond
+  } catch {
+    return Number.NaN
+  }
+}
+
 /** Samples `server`'s resident memory every `everyMs` until stopped; returns the peak. */
 export function sampleMemory (server: Server, everyMs = 200) {
   let peak = server.rss()

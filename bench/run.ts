@@ -8,13 +8,16 @@
 //   --no-nginx         skip the nginx and horizontal-scale runs
 //   --retention-rows N visits past the retention age to delete under load (2000000; 0 skips)
 //   --no-telemetry     skip the OpenTelemetry runs (off, 10 % and 100 % sampling)
+//   --telemetry-rounds N  alternating rounds of the OpenTelemetry runs (5)
+//   --telemetry-breakdown  also 10 % with each instrumentation left out, traces only, the SDK alone
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { startLocalNginx } from '../deploy/nginx/local.ts'
-import { buildService, freshDatabase, load, NODE_OPTIONS, ROOT, sampleMemory, SERVERS, sql, startNode, startService, type Measure, type Server, type Target } from './lib.ts'
+import { INSTRUMENTATIONS } from '../schemas/telemetry.ts'
+import { buildService, cpuSeconds, freshDatabase, load, NODE_OPTIONS, ROOT, sampleMemory, SERVERS, sql, startNode, startService, type Measure, type Server, type Target } from './lib.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -26,7 +29,9 @@ const { values: args } = parseArgs({
     'pool-sweep': { type: 'boolean', default: false },
     'no-nginx': { type: 'boolean', default: false },
     'retention-rows': { type: 'string', default: '2000000' },
-    'no-telemetry': { type: 'boolean', default: false }
+    'no-telemetry': { type: 'boolean', default: false },
+    'telemetry-rounds': { type: 'string', default: '5' },
+    'telemetry-breakdown': { type: 'boolean', default: false }
   }
 })
 const connections = Number(args.connections)
@@ -280,48 +285,94 @@ async function retention (databaseUrl: string, app: Server, md: string[]) {
 }
 
 /**
- * OpenTelemetry's cost: GET / and GET /api/users on three instances in turn, telemetry off (no
- * OTEL_* variable), on with 10 % of traces sampled, and on with every trace, exporting traces
- * and metrics (every second: more often than in use) over OTLP/HTTP protobuf to a collector
- * stand-in in a process of its own (bench/otlp-sink.ts).
+ * OpenTelemetry's cost on GET / and GET /api/users: telemetry off (no OTEL_* variable), on with 10 %
+ * of traces sampled, and on with every trace, exporting traces and metrics (every second: more
+ * often than in use) over OTLP/HTTP protobuf to a collector stand-in in a process of its own
+ * (bench/otlp-sink.ts). One instance per mode, all started at once and loaded in turn, round after
+ * round (`--telemetry-rounds`, each run duration / rounds seconds): on a shared machine whose speed
+ * drifts within minutes, a slow minute falls on every mode alike. Each row gives the median round
+ * and the service's CPU time per request (Linux /proc), which the load generator's share of the
+ * machine does not move. `--telemetry-breakdown` adds, at 10 %, one instance per instrumentation
+ * left out (OTEL_NODE_DISABLED_INSTRUMENTATIONS), one without metrics (OTEL_METRICS_EXPORTER=none:
+ * no duration histogram either) and one with the SDK alone: where the cost goes.
  */
 async function telemetry (databaseUrl: string, md: string[]) {
   const targets = ENDPOINTS.filter((e) => ['GET /', 'GET /api/users'].includes(e.name))
+  const rounds = Math.max(1, Number(args['telemetry-rounds']))
+  const seconds = Math.max(1, Math.round(duration / rounds))
   const sink = await startNode(['bench/otlp-sink.ts'], {}, '/')
   const on = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.base, OTEL_METRIC_EXPORT_INTERVAL: '1000' }
+  const tenth = { ...on, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }
   const modes: Array<[string, Record<string, string>]> = [
     ['off', {}],
-    ['10 % sampled', { ...on, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }],
+    ['10 % sampled', tenth],
     ['100 % sampled', { ...on, OTEL_TRACES_SAMPLER: 'parentbased_always_on' }]
   ]
-  const results: Record<string, Record<string, Measure & { rssPeak: number }>> = {}
+  if (args['telemetry-breakdown']) {
+    for (const name of INSTRUMENTATIONS) modes.push([`10 %, without ${name}`, { ...tenth, OTEL_NODE_DISABLED_INSTRUMENTATIONS: name }])
+    modes.push(['10 %, traces only', { ...tenth, OTEL_METRICS_EXPORTER: 'none' }])
+    modes.push(['10 %, SDK alone', { ...tenth, OTEL_NODE_DISABLED_INSTRUMENTATIONS: INSTRUMENTATIONS.join(',') }])
+  }
+  // Every instance holds a pool (DB_POOL_MAX, 10) and a readiness connection: with many, the
+  // server's connection limit would refuse some. Each gets an equal share of what is free, at most
+  // the default, the same for every mode.
+  const [{ free }] = await sql<{ free: number }>(databaseUrl, `SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
+    - (SELECT count(*) FROM pg_stat_activity)::int AS free`)
+  const poolMax = Math.max(1, Math.min(10, Math.floor(free / modes.length) - 2))
+  const runs: Record<string, Record<string, Array<Measure & { cpuSeconds: number }>>> = {}
+  const services: Array<[string, Server]> = []
   try {
-    for (const [mode, env] of modes) {
-      log(`telemetry ${mode}:`)
-      const svc = await startService(databaseUrl, { VISITS_RETENTION_DAYS: '0', ...env })
-      try {
-        results[mode] = {}
-        for (const target of targets) await load(svc.base, target, connections, warmup)
-        for (const target of targets) {
-          const memory = sampleMemory(svc)
-          const m = await measure(svc.base, { ...target, name: `${target.name} (telemetry ${mode})` })
-          results[mode][target.name] = { ...m, rssPeak: memory.stop() }
+    for (const [mode, env] of modes) services.push([mode, await startService(databaseUrl, { VISITS_RETENTION_DAYS: '0', DB_POOL_MAX: String(poolMax), ...env })])
+    for (const [, svc] of services) for (const target of targets) await load(svc.base, target, connections, warmup)
+    const memory = services.map(([mode, svc]) => [mode, sampleMemory(svc)] as const)
+    log(`telemetry: ${modes.length} instances (DB_POOL_MAX ${poolMax}), ${rounds} rounds of ${seconds} s each, in turn:`)
+    for (let round = 1; round <= rounds; round++) {
+      for (const target of targets) {
+        for (const [mode, svc] of services) {
+          const before = cpuSeconds(svc)
+          const m = await load(svc.base, target, connections, seconds)
+          const cpu = cpuSeconds(svc) - before
+          ;((runs[mode] ??= {})[target.name] ??= []).push({ ...m, cpuSeconds: cpu })
+          log(`  round ${round} ${`${target.name} (telemetry ${mode})`.padEnd(48)} ${String(m.rps).padStart(7)} req/s  p99 ${m.p99} ms  ${(cpu / m.requests * 1e6).toFixed(0)} µs CPU/request  errors ${m.errors + m.timeouts}  non-2xx ${m.non2xx}`)
         }
-      } finally {
-        await svc.stop()
       }
     }
+    const peaks = Object.fromEntries(memory.map(([mode, sampler]) => [mode, sampler.stop()]))
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]
+    const results: Record<string, Record<string, Measure & { cpuMicrosPerRequest: number, rounds: number[], rssPeak: number }>> = {}
+    for (const [mode] of modes) {
+      results[mode] = {}
+      for (const target of targets) {
+        const list = runs[mode][target.name]
+        const sum = (key: 'requests' | 'errors' | 'timeouts' | 'non2xx') => list.reduce((total, m) => total + m[key], 0)
+        results[mode][target.name] = {
+          rps: median(list.map((m) => m.rps)),
+          p50: median(list.map((m) => m.p50)),
+          p99: median(list.map((m) => m.p99)),
+          requests: sum('requests'),
+          errors: sum('errors'),
+          timeouts: sum('timeouts'),
+          non2xx: sum('non2xx'),
+          cpuMicrosPerRequest: Math.round(list.reduce((total, m) => total + m.cpuSeconds, 0) / sum('requests') * 1e6),
+          rounds: list.map((m) => m.rps),
+          rssPeak: peaks[mode]
+        }
+      }
+    }
+    md.push('', `OpenTelemetry: one instance per mode (DB_POOL_MAX ${poolMax}), ${rounds} alternating rounds of ${seconds} s; median round, its ratio to off, and the service's CPU time per request over all rounds.`, '',
+      '| telemetry | GET / req/s (p99) | ratio to off | CPU µs/req | GET /api/users req/s (p99) | ratio to off | CPU µs/req | peak rss | target at 10 % |', '|---|---:|---:|---:|---:|---:|---:|---:|---|')
+    for (const [mode] of modes) {
+      const r = results[mode]
+      const ratios = targets.map((target) => r[target.name].rps / results.off[target.name].rps)
+      const verdict = mode === '10 % sampled' ? `≥ 85 % ${ratios.every((x) => x >= 0.85) && targets.every((target) => healthy(r[target.name])) ? 'met' : '**not met**'}` : ''
+      const failed = (m: Measure) => m.errors + m.timeouts + m.non2xx > 0 ? `, **${m.errors + m.timeouts + m.non2xx} failed**` : ''
+      md.push(`| ${mode} | ${targets.map((target, i) => `${r[target.name].rps} (${ms(r[target.name].p99)}${failed(r[target.name])}) | ${pct(ratios[i])} | ${r[target.name].cpuMicrosPerRequest}`).join(' | ')} | ${r[targets[0].name].rssPeak} MB | ${verdict} |`)
+    }
+    return results
   } finally {
+    for (const [, svc] of services) await svc.stop()
     await sink.stop()
   }
-  md.push('', '| telemetry | GET / req/s (p99) | ratio to off | GET /api/users req/s (p99) | ratio to off | peak rss | target at 10 % |', '|---|---:|---:|---:|---:|---:|---|')
-  for (const [mode] of modes) {
-    const r = results[mode]
-    const ratios = targets.map((target) => r[target.name].rps / results.off[target.name].rps)
-    const verdict = mode.startsWith('10 ') ? `≥ 85 % ${ratios.every((x) => x >= 0.85) && targets.every((target) => healthy(r[target.name])) ? 'met' : '**not met**'}` : ''
-    md.push(`| ${mode} | ${targets.map((target, i) => `${r[target.name].rps} (${ms(r[target.name].p99)}) | ${pct(ratios[i])}`).join(' | ')} | ${Math.max(...targets.map((target) => r[target.name].rssPeak))} MB | ${verdict} |`)
-  }
-  return results
 }
 
 const header = `Benchmark ${report.date}: Node ${process.version}, ${report.cpus} CPUs, ${connections} connections, ${duration} s per run (autocannon, in its own process).`
