@@ -333,7 +333,7 @@ async function telemetry (databaseUrl: string, md: string[]) {
           const m = await load(svc.base, target, connections, seconds)
           const cpu = cpuSeconds(svc) - before
           ;((runs[mode] ??= {})[target.name] ??= []).push({ ...m, cpuSeconds: cpu })
-          log(`  round ${round} ${`${target.name} (telemetry ${mode})`.padEnd(48)} ${String(m.rps).padStart(7)} req/s  p99 ${m.p99} ms  ${(cpu / m.requests * 1e6).toFixed(0)} µs CPU/request  errors ${m.errors + m.timeouts}  non-2xx ${m.non2xx}`)
+          log(`  round ${round} ${`${target.name} (telemetry ${mode})`.padEnd(48)} ${String(m.rps).padStart(7)} req/s  p99 ${m.p99} ms  ${Number.isFinite(cpu) ? (cpu / m.requests * 1e6).toFixed(0) : '–'} µs CPU/request  errors ${m.errors + m.timeouts}  non-2xx ${m.non2xx}`)
         }
       }
     }
@@ -366,7 +366,7 @@ async function telemetry (databaseUrl: string, md: string[]) {
       const ratios = targets.map((target) => r[target.name].rps / results.off[target.name].rps)
       const verdict = mode === '10 % sampled' ? `≥ 85 % ${ratios.every((x) => x >= 0.85) && targets.every((target) => healthy(r[target.name])) ? 'met' : '**not met**'}` : ''
       const failed = (m: Measure) => m.errors + m.timeouts + m.non2xx > 0 ? `, **${m.errors + m.timeouts + m.non2xx} failed**` : ''
-      md.push(`| ${mode} | ${targets.map((target, i) => `${r[target.name].rps} (${ms(r[target.name].p99)}${failed(r[target.name])}) | ${pct(ratios[i])} | ${r[target.name].cpuMicrosPerRequest}`).join(' | ')} | ${r[targets[0].name].rssPeak} MB | ${verdict} |`)
+      md.push(`| ${mode} | ${targets.map((target, i) => `${r[target.name].rps} (${ms(r[target.name].p99)}${failed(r[target.name])}) | ${pct(ratios[i])} | ${Number.isFinite(r[target.name].cpuMicrosPerRequest) ? r[target.name].cpuMicrosPerRequest : '–'}`).join(' | ')} | ${r[targets[0].name].rssPeak} MB | ${verdict} |`)
     }
     return results
   } finally {
