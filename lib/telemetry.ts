@@ -10,7 +10,7 @@ import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino'
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node'
 import { FastifyOtelInstrumentation } from '@fastify/otel'
 import type { Config } from '../schemas/config.ts'
-import { enabledInstrumentations, INSTRUMENTATIONS, telemetrySignals, type InstrumentationName } from '../schemas/telemetry.ts'
+import { enabledInstrumentations, telemetrySignals, type InstrumentationName } from '../schemas/telemetry.ts'
 
 /** Probes and documentation make no spans (the load balancer calls /health every few seconds). */
 export const UNTRACED = /^\/(health(\/live)?|docs(\/.*)?|nginx-health)\/?(\?.*)?$/
@@ -60,7 +60,6 @@ export function startTelemetry (config: Config): NodeSDK {
   const signals = telemetrySignals(config)
   // OTEL_LOG_LEVEL, when set, gives the SDK's own console logger instead (NodeSDK).
   diag.setLogger(quietDiagLogger(), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true })
-  const enabled = enabledInstrumentations(config)
   const instrumentations: Record<InstrumentationName, () => Instrumentation> = {
     // The server span of every request, continuing the caller's traceparent, named by method
     // and route template (never the raw URL). No span per hook or for the handler: the
@@ -86,7 +85,7 @@ export function startTelemetry (config: Config): NodeSDK {
     'runtime-node': () => new RuntimeNodeInstrumentation()
   }
   // Only those enabled are constructed: an instrumentation enables itself in its constructor.
-  const started = INSTRUMENTATIONS.filter((name) => enabled.has(name)).map((name) => instrumentations[name]())
+  const started = enabledInstrumentations(config).map((name) => instrumentations[name]())
   const sdk = new NodeSDK({
     // OTEL_SERVICE_NAME (or service.name in OTEL_RESOURCE_ATTRIBUTES) names the service; else the
     // SDK's default `unknown_service:node` would: name it as the service names itself.

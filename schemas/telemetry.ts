@@ -70,12 +70,11 @@ export interface TelemetrySignals {
 
 const named = (list: unknown) => typeof list === 'string' ? list.split(',').map((s) => s.trim()).filter((s) => s !== 'none') : undefined
 
-/** The instrumentations to start: OTEL_NODE_ENABLED_INSTRUMENTATIONS (else all), less OTEL_NODE_DISABLED_INSTRUMENTATIONS. */
-export function enabledInstrumentations (config: TelemetryConfig): Set<InstrumentationName> {
-  const list = (value: unknown) => typeof value === 'string' ? value.split(',').map((s) => s.trim()) : undefined
-  const enabled = list(config.OTEL_NODE_ENABLED_INSTRUMENTATIONS) ?? INSTRUMENTATIONS
-  const disabled = list(config.OTEL_NODE_DISABLED_INSTRUMENTATIONS) ?? []
-  return new Set(INSTRUMENTATIONS.filter((name) => enabled.includes(name) && !disabled.includes(name)))
+/** The instrumentations to start, in INSTRUMENTATIONS' order: OTEL_NODE_ENABLED_INSTRUMENTATIONS (else all), less OTEL_NODE_DISABLED_INSTRUMENTATIONS. */
+export function enabledInstrumentations (config: TelemetryConfig): InstrumentationName[] {
+  const enabled = named(config.OTEL_NODE_ENABLED_INSTRUMENTATIONS) ?? INSTRUMENTATIONS
+  const disabled = named(config.OTEL_NODE_DISABLED_INSTRUMENTATIONS) ?? []
+  return INSTRUMENTATIONS.filter((name) => enabled.includes(name) && !disabled.includes(name))
 }
 
 /**
