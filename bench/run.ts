@@ -344,7 +344,7 @@ async function telemetry (databaseUrl: string, md: string[]) {
       results[mode] = {}
       for (const target of targets) {
         const list = runs[mode][target.name]
-        const sum = (key: 'requests' | 'errors' | 'timeouts' | 'non2xx') => list.reduce((total, m) => total + m[key], 0)
+        const sum = (key: 'requests' | 'errors' | 'timeouts' | 'non2xx' | 'cpuSeconds') => list.reduce((total, m) => total + m[key], 0)
         results[mode][target.name] = {
           rps: median(list.map((m) => m.rps)),
           p50: median(list.map((m) => m.p50)),
@@ -353,7 +353,7 @@ async function telemetry (databaseUrl: string, md: string[]) {
           errors: sum('errors'),
           timeouts: sum('timeouts'),
           non2xx: sum('non2xx'),
-          cpuMicrosPerRequest: Math.round(list.reduce((total, m) => total + m.cpuSeconds, 0) / sum('requests') * 1e6),
+          cpuMicrosPerRequest: Math.round(sum('cpuSeconds') / sum('requests') * 1e6),
           rounds: list.map((m) => m.rps),
           rssPeak: peaks[mode]
         }
@@ -361,11 +361,14 @@ async function telemetry (databaseUrl: string, md: string[]) {
     }
     md.push('', `OpenTelemetry: one instance per mode (DB_POOL_MAX ${poolMax}), ${rounds} alternating rounds of ${seconds} s; median round, its ratio to off, and the service's CPU time per request over all rounds.`, '',
       '| telemetry | GET / req/s (p99) | ratio to off | CPU µs/req | GET /api/users req/s (p99) | ratio to off | CPU µs/req | peak rss | target at 10 % |', '|---|---:|---:|---:|---:|---:|---:|---:|---|')
+    const failed = (m: Measure) => {
+      const count = m.errors + m.timeouts + m.non2xx
+      return count > 0 ? `, **${count} failed**` : ''
+    }
     for (const [mode] of modes) {
       const r = results[mode]
       const ratios = targets.map((target) => r[target.name].rps / results.off[target.name].rps)
       const verdict = mode === '10 % sampled' ? `≥ 85 % ${ratios.every((x) => x >= 0.85) && targets.every((target) => healthy(r[target.name])) ? 'met' : '**not met**'}` : ''
-      const failed = (m: Measure) => m.errors + m.timeouts + m.non2xx > 0 ? `, **${m.errors + m.timeouts + m.non2xx} failed**` : ''
       md.push(`| ${mode} | ${targets.map((target, i) => `${r[target.name].rps} (${ms(r[target.name].p99)}${failed(r[target.name])}) | ${pct(ratios[i])} | ${Number.isFinite(r[target.name].cpuMicrosPerRequest) ? r[target.name].cpuMicrosPerRequest : '–'}`).join(' | ')} | ${r[targets[0].name].rssPeak} MB | ${verdict} |`)
     }
     return results
