@@ -1,6 +1,7 @@
 import { once } from 'node:events'
+import { request } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { keyPrefix, query, serverTests, startServer, testDatabaseUrl } from './helper.ts'
+import { keyPrefix, query, serve, serverTests, startServer, testDatabaseUrl } from './helper.ts'
 import { MixedLoad } from './load.ts'
 import { testServers } from './setup/servers.ts'
 
@@ -44,4 +45,28 @@ t.test('SIGTERM under 64 connections of mixed traffic: accepted requests complet
   const [{ users }] = await query<{ users: number }>('SELECT count(*)::int AS users FROM users')
   t.equal(users, result.byStatus[201], 'users in the table = 201s received: no write without its answer')
   t.comment(`${JSON.stringify(result.byStatus)} answered, ${result.errors} refused, closed in ${closedIn} ms`)
+})
+
+t.test('SIGTERM reaching a stalled process: the connections the kernel queued meanwhile are accepted and answered, not reset with the listener', async (t) => {
+  const { child, base } = await serve(t, { DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: keyPrefix })
+  // A process that gets no CPU for a moment (a loaded host, a GC pause) when SIGTERM arrives:
+  // meanwhile the kernel completes the handshakes of new connections and queues them for accept().
+  // Closing the listener before accepting them makes Linux reset every one.
+  child.kill('SIGSTOP')
+  const queued = Array.from({ length: 8 }, () => new Promise<{ status: number, connection?: string } | { error: string }>((resolve) => {
+    const req = request(`${base}/api/info`, { agent: false }, (res) => {
+      res.resume()
+      res.on('end', () => resolve({ status: res.statusCode as number, connection: res.headers.connection }))
+    })
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }))
+    req.end()
+  }))
+  // Each request's handshake is done by the kernel alone, the process being stopped.
+  await sleep(300)
+  child.kill('SIGTERM')
+  child.kill('SIGCONT')
+  const results = await Promise.all(queued)
+  const [code] = child.exitCode === null ? await once(child, 'exit') : [child.exitCode]
+  t.same(results, Array(8).fill({ status: 200, connection: 'close' }), `all 8 queued connections answered 200, Connection: close (${JSON.stringify(results)})`)
+  t.equal(code, 0, 'exit code 0')
 })
