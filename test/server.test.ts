@@ -53,18 +53,24 @@ t.test('SIGTERM reaching a stalled process: the connections the kernel queued me
   // meanwhile the kernel completes the handshakes of new connections and queues them for accept().
   // Closing the listener before accepting them makes Linux reset every one.
   child.kill('SIGSTOP')
+  const connected: Promise<unknown>[] = []
   const queued = Array.from({ length: 8 }, () => new Promise<{ status: number, connection?: string } | { error: string }>((resolve) => {
     const req = request(`${base}/api/info`, { agent: false }, (res) => {
       res.resume()
       res.on('end', () => resolve({ status: res.statusCode as number, connection: res.headers.connection }))
     })
     req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }))
+    connected.push(new Promise((resolve) => req.on('socket', (socket) => socket.on('connect', resolve))))
     req.end()
   }))
-  // Each request's handshake is done by the kernel alone, the process being stopped.
-  await sleep(300)
-  child.kill('SIGTERM')
-  child.kill('SIGCONT')
+  try {
+    // Each handshake is completed by the kernel alone, the process being stopped: all 8
+    // connections are in its accept queue when the signal comes.
+    await Promise.race([Promise.all(connected), sleep(10_000, undefined, { ref: false })])
+    child.kill('SIGTERM')
+  } finally {
+    child.kill('SIGCONT')
+  }
   const results = await Promise.all(queued)
   const [code] = child.exitCode === null ? await once(child, 'exit') : [child.exitCode]
   t.same(results, Array(8).fill({ status: 200, connection: 'close' }), `all 8 queued connections answered 200, Connection: close (${JSON.stringify(results)})`)
