@@ -27,22 +27,28 @@ export default fp(async function shutdown (fastify: FastifyInstance) {
     const closeIdle = server.closeIdleConnections.bind(server)
     server.closeIdleConnections = () => { setTimeout(closeIdle, drainMs).unref() }
     if (!server.listening) return done()
-    acceptQueued(server, drainMs).then(() => done(), done)
+    const started = performance.now()
+    acceptQueued(server, drainMs).then(({ taken, quiet }) => {
+      const ms = Math.round(performance.now() - started)
+      fastify.log.info({ taken, ms, quiet }, quiet ? 'closing the listener: its accept queue is empty' : 'closing the listener: still taking connections after SHUTDOWN_DRAIN_MS')
+      done()
+    }, done)
   })
 }, { name: 'shutdown', dependencies: ['config'] })
 
 /**
- * Resolves after an event-loop turn whose poll took no new connection: the accept queue was empty
- * then (Node takes one queued connection per turn), so closing the listener resets nobody who was
- * already connected. Under a flood that never leaves a turn quiet it resolves after `ms`; the
- * connections taken meanwhile are served like any other, and answered with `Connection: close`.
+ * Resolves after an event-loop turn whose poll took no new connection (`quiet`): the accept queue
+ * was empty then (Node takes one queued connection per turn), so closing the listener resets
+ * nobody who was already connected. Under a flood that never leaves a turn quiet it resolves
+ * after `ms`; the connections `taken` meanwhile are served like any other, with `Connection: close`.
  */
-function acceptQueued (server: Server, ms: number): Promise<void> {
+function acceptQueued (server: Server, ms: number): Promise<{ taken: number, quiet: boolean }> {
   return new Promise((resolve) => {
     const deadline = performance.now() + ms
     // The first turn can come before any poll since the signal: it never counts as quiet.
     let accepted = true
-    const onConnection = () => { accepted = true }
+    let taken = 0
+    const onConnection = () => { accepted = true; taken++ }
     server.on('connection', onConnection)
     const turn = () => {
       if (accepted && performance.now() < deadline) {
@@ -51,7 +57,7 @@ function acceptQueued (server: Server, ms: number): Promise<void> {
         return
       }
       server.off('connection', onConnection)
-      resolve()
+      resolve({ taken, quiet: !accepted })
     }
     setImmediate(turn)
   })

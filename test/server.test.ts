@@ -8,6 +8,9 @@ import { testServers } from './setup/servers.ts'
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()
 
+/** plugins/shutdown.ts's line as the listener closes: connections taken from its accept queue. */
+const LISTENER_LOG = /"taken":\d+,"ms":\d+,"quiet":\w+/
+
 t.test('a bad configuration value stops start-up with exit 1 and names the variable', async (t) => {
   const { child, output } = await startServer({ PORT: 'not-a-port' })
   const [code] = child.exitCode === null ? await once(child, 'exit') : [child.exitCode]
@@ -44,11 +47,13 @@ t.test('SIGTERM under 64 connections of mixed traffic: accepted requests complet
   t.equal(total, result.tracked, `every visit that got a response is in the database (${result.tracked})`)
   const [{ users }] = await query<{ users: number }>('SELECT count(*)::int AS users FROM users')
   t.equal(users, result.byStatus[201], 'users in the table = 201s received: no write without its answer')
-  t.comment(`${JSON.stringify(result.byStatus)} answered, ${result.errors} refused, closed in ${closedIn} ms`)
+  const listener = LISTENER_LOG.exec(output())?.[0]
+  t.ok(listener, 'the log says when the listener closed and what it took from its accept queue')
+  t.comment(`${JSON.stringify(result.byStatus)} answered, ${result.errors} refused, closed in ${closedIn} ms; listener: ${listener}`)
 })
 
 t.test('SIGTERM reaching a stalled process: the connections the kernel queued meanwhile are accepted and answered, not reset with the listener', async (t) => {
-  const { child, base } = await serve(t, { DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: keyPrefix })
+  const { child, base, output } = await serve(t, { DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: keyPrefix })
   // A process that gets no CPU for a moment (a loaded host, a GC pause) when SIGTERM arrives:
   // meanwhile the kernel completes the handshakes of new connections and queues them for accept().
   // Closing the listener before accepting them makes Linux reset every one.
@@ -75,4 +80,5 @@ t.test('SIGTERM reaching a stalled process: the connections the kernel queued me
   const [code] = child.exitCode === null ? await once(child, 'exit') : [child.exitCode]
   t.same(results, Array(8).fill({ status: 200, connection: 'close' }), `all 8 queued connections answered 200, Connection: close (${JSON.stringify(results)})`)
   t.equal(code, 0, 'exit code 0')
+  t.comment(`listener: ${LISTENER_LOG.exec(output())?.[0]}`)
 })
