@@ -27,12 +27,10 @@ export default fp(async function shutdown (fastify: FastifyInstance) {
     const closeIdle = server.closeIdleConnections.bind(server)
     server.closeIdleConnections = () => { setTimeout(closeIdle, drainMs).unref() }
     if (!server.listening) return done()
-    const started = performance.now()
-    acceptQueued(server, drainMs).then(({ taken, quiet }) => {
-      const ms = Math.round(performance.now() - started)
+    acceptQueued(server, drainMs).then(({ taken, ms, quiet }) => {
       fastify.log.info({ taken, ms, quiet }, quiet ? 'closing the listener: its accept queue is empty' : 'closing the listener: still taking connections after SHUTDOWN_DRAIN_MS')
       done()
-    }, done)
+    })
   })
 }, { name: 'shutdown', dependencies: ['config'] })
 
@@ -40,24 +38,27 @@ export default fp(async function shutdown (fastify: FastifyInstance) {
  * Resolves after an event-loop turn whose poll took no new connection (`quiet`): the accept queue
  * was empty then (Node takes one queued connection per turn), so closing the listener resets
  * nobody who was already connected. Under a flood that never leaves a turn quiet it resolves
- * after `ms`; the connections `taken` meanwhile are served like any other, with `Connection: close`.
+ * after `limitMs`; the connections `taken` meanwhile are served like any other, with
+ * `Connection: close`. `ms`: how long it waited.
  */
-function acceptQueued (server: Server, ms: number): Promise<{ taken: number, quiet: boolean }> {
+function acceptQueued (server: Server, limitMs: number): Promise<{ taken: number, ms: number, quiet: boolean }> {
   return new Promise((resolve) => {
-    const deadline = performance.now() + ms
-    // The first turn can come before any poll since the signal: it never counts as quiet.
-    let accepted = true
+    const started = performance.now()
     let taken = 0
-    const onConnection = () => { accepted = true; taken++ }
+    const onConnection = () => { taken++ }
     server.on('connection', onConnection)
+    // `taken` at the previous turn. The first turn can come before any poll since the signal:
+    // it never counts as quiet.
+    let before = -1
     const turn = () => {
-      if (accepted && performance.now() < deadline) {
-        accepted = false
+      const ms = performance.now() - started
+      if (taken !== before && ms < limitMs) {
+        before = taken
         setImmediate(turn)
         return
       }
       server.off('connection', onConnection)
-      resolve({ taken, quiet: !accepted })
+      resolve({ taken, ms: Math.round(ms), quiet: taken === before })
     }
     setImmediate(turn)
   })

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { pathToFileURL } from 'node:url'
@@ -196,6 +197,13 @@ export async function startServer (env: Record<string, string>) {
     await sleep(50)
   }
   return { child, url, output: () => output }
+}
+
+/** The exit code of `child`, once it has exited (at once if it has already). */
+export async function exitCode (child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode
+  const [code] = await once(child, 'exit') as [number | null]
+  return code
 }
 
 /**

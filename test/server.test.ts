@@ -1,7 +1,6 @@
-import { once } from 'node:events'
 import { request } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { keyPrefix, query, serve, serverTests, startServer, testDatabaseUrl } from './helper.ts'
+import { exitCode, keyPrefix, query, serve, serverTests, startServer, testDatabaseUrl } from './helper.ts'
 import { MixedLoad } from './load.ts'
 import { testServers } from './setup/servers.ts'
 
@@ -13,7 +12,7 @@ const LISTENER_LOG = /"taken":\d+,"ms":\d+,"quiet":\w+/
 
 t.test('a bad configuration value stops start-up with exit 1 and names the variable', async (t) => {
   const { child, output } = await startServer({ PORT: 'not-a-port' })
-  const [code] = child.exitCode === null ? await once(child, 'exit') : [child.exitCode]
+  const code = await exitCode(child)
   t.equal(code, 1)
   t.match(output(), /Invalid configuration: PORT/)
 })
@@ -30,7 +29,7 @@ t.test('SIGTERM under 64 connections of mixed traffic: accepted requests complet
   t.equal(before.errors, 0, 'no error before the signal')
   const started = Date.now()
   child.kill('SIGTERM')
-  const [code] = child.exitCode === null ? await once(child, 'exit') : [child.exitCode]
+  const code = await exitCode(child)
   const closedIn = Date.now() - started
   const result = await load.stop()
 
@@ -77,7 +76,7 @@ t.test('SIGTERM reaching a stalled process: the connections the kernel queued me
     child.kill('SIGCONT')
   }
   const results = await Promise.all(queued)
-  const [code] = child.exitCode === null ? await once(child, 'exit') : [child.exitCode]
+  const code = await exitCode(child)
   t.same(results, Array(8).fill({ status: 200, connection: 'close' }), `all 8 queued connections answered 200, Connection: close (${JSON.stringify(results)})`)
   t.equal(code, 0, 'exit code 0')
   t.comment(`listener: ${LISTENER_LOG.exec(output())?.[0]}`)

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import './backend.ts'
-import { build, eventually, startServer } from '../helper.ts'
+import { build, eventually, exitCode, startServer } from '../helper.ts'
 
 // Nothing configured: no DATABASE_URL, DB_HOST, REDIS_URL or REDIS_HOST reach the service.
 const unconfigured = { DATABASE_URL: '', DB_HOST: '', REDIS_URL: '', REDIS_HOST: '', TEST_DATABASE_URL: '', TEST_REDIS_URL: '' }
@@ -38,7 +38,7 @@ t.test('server.ts with nothing configured serves the API on the embedded back en
   t.equal((await (await fetch(`${first.url}/api/cache-test`)).json() as { counter: number }).counter, 1)
 
   const intruder = await startServer(env)
-  const [intruderCode] = intruder.child.exitCode === null ? await once(intruder.child, 'exit') : [intruder.child.exitCode]
+  const intruderCode = await exitCode(intruder.child)
   t.equal(intruderCode, 1, 'a second process on the same data directory does not start')
   t.match(intruder.output(), new RegExp(`in use by process ${first.child.pid}`), '… and says which process holds it')
   first.child.kill('SIGTERM')
@@ -81,7 +81,7 @@ t.test('in production, no database or Redis configured stops start-up with a cle
     [{ ...unconfigured, DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres' }, /REDIS_URL or REDIS_HOST is required when NODE_ENV=production/]
   ] as const) {
     const { child, output } = await startServer({ ...env, NODE_ENV: 'production' })
-    const [code] = child.exitCode === null ? await once(child, 'exit') : [child.exitCode]
+    const code = await exitCode(child)
     t.equal(code, 1)
     t.match(output(), message)
     t.notMatch(output(), /using the embedded/, 'nothing embedded was started')
