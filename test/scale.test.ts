@@ -1,6 +1,5 @@
-import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { keyPrefix, query, serve, serverTests, testDatabaseUrl } from './helper.ts'
+import { exitCode, keyPrefix, query, serve, serverTests, testDatabaseUrl } from './helper.ts'
 import { testServers } from './setup/servers.ts'
 import { MixedLoad } from './load.ts'
 import { startLocalNginx } from '../deploy/nginx/local.ts'
@@ -44,7 +43,7 @@ t.test('three instances behind the project\'s nginx: one counter with no gap or 
 
   await Promise.all(instances.map(async ({ child }) => {
     child.kill('SIGTERM')
-    await once(child, 'exit')
+    await exitCode(child)
   }))
   const [{ total }] = await query<{ total: number }>('SELECT coalesce(sum(total), 0)::int AS total FROM visit_totals')
   t.equal(total, result.tracked + race.length, `visits counted exactly: ${result.tracked} by the load and ${race.length} by the race`)

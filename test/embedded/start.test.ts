@@ -1,4 +1,3 @@
-import { once } from 'node:events'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -42,7 +41,7 @@ t.test('server.ts with nothing configured serves the API on the embedded back en
   t.equal(intruderCode, 1, 'a second process on the same data directory does not start')
   t.match(intruder.output(), new RegExp(`in use by process ${first.child.pid}`), '… and says which process holds it')
   first.child.kill('SIGTERM')
-  const [code] = await once(first.child, 'exit')
+  const code = await exitCode(first.child)
   t.equal(code, 0, 'exits cleanly, closing the data directory')
 
   const second = await startServer(env)
@@ -54,7 +53,7 @@ t.test('server.ts with nothing configured serves the API on the embedded back en
   const stats = await (await fetch(`${second.url}/api/stats`)).json() as { total_visits: number }
   t.ok(stats.total_visits >= 3, `visits survived the restart (${stats.total_visits})`)
   second.child.kill('SIGTERM')
-  await once(second.child, 'exit')
+  await exitCode(second.child)
 })
 
 t.test('a lock left by a process that is gone (killed, say) is taken over', async (t) => {

@@ -1,6 +1,5 @@
-import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { keyPrefix, serve, serverTests } from '../helper.ts'
+import { exitCode, keyPrefix, serve, serverTests } from '../helper.ts'
 import { testServers } from '../setup/servers.ts'
 import { OwnPostgres } from '../own-servers.ts'
 import { MixedLoad } from '../load.ts'
@@ -75,7 +74,7 @@ t.test('PostgreSQL crashes under load: 503s without hangs or 500s, probes right,
   t.ok(connections <= 10, `${connections} pooled connections after recovery (pool max 10): none leaked`)
 
   server.child.kill('SIGTERM')
-  const [code] = await once(server.child, 'exit')
+  const code = await exitCode(server.child)
   t.equal(code, 0)
   const [{ total }] = await sql<{ total: number }>(postgres.url(), 'SELECT coalesce(sum(total), 0)::int AS total FROM visit_totals')
   t.equal(total, result.tracked + checksTracked, `every answered request is a visit (${result.tracked} by the load, ${checksTracked} by the recovery checks)`)
@@ -107,7 +106,7 @@ t.test('PostgreSQL down longer than the visit buffer holds: the overflow is drop
   t.equal(stats.body.total_visits, 50, 'the buffered visits are written after recovery')
   t.equal(stats.body.dropped_visits, 30, '/api/stats reports the dropped')
   server.child.kill('SIGTERM')
-  await once(server.child, 'exit')
+  await exitCode(server.child)
 })
 
 t.test('PostgreSQL stopped before the service starts: it starts, reports degraded, and turns healthy when PostgreSQL appears', async (t) => {
@@ -132,5 +131,5 @@ t.test('PostgreSQL stopped before the service starts: it starts, reports degrade
   t.equal(health.status, 200, `healthy ${Date.now() - started} ms after PostgreSQL started`)
   t.equal((await fetch(`${base}/api/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"late"}' })).status, 201, 'migrations ran: users can be created')
   server.child.kill('SIGTERM')
-  await once(server.child, 'exit')
+  await exitCode(server.child)
 })

@@ -1,6 +1,5 @@
-import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { serve, serverTests, testDatabaseUrl } from '../helper.ts'
+import { exitCode, serve, serverTests, testDatabaseUrl } from '../helper.ts'
 import { OwnRedis } from '../own-servers.ts'
 import { MixedLoad } from '../load.ts'
 
@@ -62,6 +61,6 @@ t.test('Redis crashes under load: only /api/cache-test answers 503, the rest ser
   t.same(Object.keys(result.byStatus).filter((s) => ![200, 201, 503].includes(Number(s))), [], `only 200, 201 and 503: ${JSON.stringify(result.byStatus)}`)
   t.ok(result.maxLatencyMs < 6_000, `slowest answer ${result.maxLatencyMs} ms: bounded by the command timeout, with room for a loaded machine`)
   server.child.kill('SIGTERM')
-  const [code] = await once(server.child, 'exit')
+  const code = await exitCode(server.child)
   t.equal(code, 0)
 })
