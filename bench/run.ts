@@ -9,7 +9,7 @@
 //   --retention-rows N visits past the retention age to delete under load (2000000; 0 skips)
 //   --no-telemetry     skip the OpenTelemetry runs (off, 10 % and 100 % sampling)
 //   --telemetry-rounds N  alternating rounds of the OpenTelemetry runs (5)
-//   --telemetry-breakdown  also 10 % with each instrumentation left out, traces only, the SDK alone
+//   --telemetry-breakdown  also 10 % with each instrumentation left out, traces only, the SDK alone; none sampled
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -294,7 +294,8 @@ async function retention (databaseUrl: string, app: Server, md: string[]) {
  * and the service's CPU time per request (Linux /proc), which the load generator's share of the
  * machine does not move. `--telemetry-breakdown` adds, at 10 %, one instance per instrumentation
  * left out (OTEL_NODE_DISABLED_INSTRUMENTATIONS), one without metrics (OTEL_METRICS_EXPORTER=none:
- * no duration histogram either) and one with the SDK alone: where the cost goes.
+ * no duration histogram either), one with the SDK alone, and one with every instrumentation on and
+ * no trace sampled (OTEL_TRACES_SAMPLER=always_off): where the cost goes.
  */
 async function telemetry (databaseUrl: string, md: string[]) {
   const targets = ENDPOINTS.filter((e) => ['GET /', 'GET /api/users'].includes(e.name))
@@ -312,6 +313,8 @@ async function telemetry (databaseUrl: string, md: string[]) {
     for (const name of INSTRUMENTATIONS) modes.push([`10 %, without ${name}`, { ...tenth, OTEL_NODE_DISABLED_INSTRUMENTATIONS: name }])
     modes.push(['10 %, traces only', { ...tenth, OTEL_METRICS_EXPORTER: 'none' }])
     modes.push(['10 %, SDK alone', { ...tenth, OTEL_NODE_DISABLED_INSTRUMENTATIONS: INSTRUMENTATIONS.join(',') }])
+    // Every instrumentation on, no trace ever sampled: what a request that is not sampled costs.
+    modes.push(['none sampled', { ...on, OTEL_TRACES_SAMPLER: 'always_off' }])
   }
   // Every instance holds a pool (DB_POOL_MAX, 10) and a readiness connection: with many, the
   // server's connection limit would refuse some. Each gets an equal share of what is free, at most
