@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { readFileSync, readlinkSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 
@@ -27,39 +28,80 @@ export default fp(async function shutdown (fastify: FastifyInstance) {
     const closeIdle = server.closeIdleConnections.bind(server)
     server.closeIdleConnections = () => { setTimeout(closeIdle, drainMs).unref() }
     if (!server.listening) return done()
-    acceptQueued(server, drainMs).then(({ taken, ms, quiet }) => {
-      fastify.log.info({ taken, ms, quiet }, quiet ? 'closing the listener: its accept queue is empty' : 'closing the listener: still taking connections after SHUTDOWN_DRAIN_MS')
+    acceptQueued(server, drainMs).then(({ taken, ms, quiet, queued }) => {
+      fastify.log.info({ taken, ms, quiet, queued }, quiet ? 'closing the listener: its accept queue is empty' : 'closing the listener: still taking connections after SHUTDOWN_DRAIN_MS')
       done()
     })
   })
 }, { name: 'shutdown', dependencies: ['config'] })
 
 /**
- * Resolves after an event-loop turn whose poll took no new connection (`quiet`): the accept queue
- * was empty then (Node takes one queued connection per turn), so closing the listener resets
- * nobody who was already connected. Under a flood that never leaves a turn quiet it resolves
- * after `limitMs`; the connections `taken` meanwhile are served like any other, with
- * `Connection: close`. `ms`: how long it waited.
+ * Resolves once the connections the kernel had queued for the listener when the close began (its
+ * accept queue, read from /proc on Linux: `queued`) are taken, so closing the listener resets
+ * nobody who was already connected when the signal came. Node takes one queued connection per
+ * event-loop turn, so it waits turn by turn, and closes at once when the queue is empty. Clients
+ * that connect again meanwhile (every answer now says `Connection: close`) are not waited for:
+ * they could keep the queue full until `limitMs`, and each of them is then reset; closing sooner
+ * refuses them instead. Where the queue cannot be read, a turn whose poll took no new connection
+ * stands for an empty queue; that misses connections queued while the turn ran its callbacks.
+ * The connections `taken` meanwhile are served like any other. `ms`: how long it waited.
  */
-function acceptQueued (server: Server, limitMs: number): Promise<{ taken: number, ms: number, quiet: boolean }> {
+function acceptQueued (server: Server, limitMs: number): Promise<{ taken: number, ms: number, quiet: boolean, queued: number | null }> {
   return new Promise((resolve) => {
     const started = performance.now()
+    const socket = listenerInode(server)
     let taken = 0
     const onConnection = () => { taken++ }
     server.on('connection', onConnection)
-    // `taken` at the previous turn. The first turn can come before any poll since the signal:
-    // it never counts as quiet.
+    // What the kernel held at the first turn, and `taken` at the previous turn (the first turn
+    // can come before any poll since the signal: without the kernel's count, never quiet).
+    let initial: number | undefined
     let before = -1
     const turn = () => {
       const ms = performance.now() - started
-      if (taken !== before && ms < limitMs) {
+      const queued = socket === undefined ? null : acceptQueueLength(socket)
+      initial ??= queued ?? undefined
+      const quiet = queued === null ? taken === before : queued === 0 || taken >= (initial ?? 0)
+      if (!quiet && ms < limitMs) {
         before = taken
         setImmediate(turn)
         return
       }
       server.off('connection', onConnection)
-      resolve({ taken, ms: Math.round(ms), quiet: taken === before })
+      resolve({ taken, ms: Math.round(ms), quiet, queued })
     }
     setImmediate(turn)
   })
+}
+
+/** The inode of the listening socket (Linux: /proc/self/fd), or undefined where it cannot be read. */
+function listenerInode (server: Server): string | undefined {
+  const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd
+  if (typeof fd !== 'number' || fd < 0) return undefined
+  try {
+    return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1]
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * How many connections the kernel has queued for the listening socket `inode`: for a listener,
+ * /proc/net/tcp's rx_queue column is its accept queue. Null when it cannot be read.
+ */
+function acceptQueueLength (inode: string): number | null {
+  for (const table of ['/proc/net/tcp6', '/proc/net/tcp']) {
+    let text: string
+    try {
+      text = readFileSync(table, 'utf8')
+    } catch {
+      continue
+    }
+    for (const line of text.split('\n')) {
+      // sl local rem st tx_queue:rx_queue tr:when retrnsmt uid timeout inode ...
+      const fields = line.trim().split(/\s+/)
+      if (fields[9] === inode) return parseInt(fields[4].split(':')[1], 16)
+    }
+  }
+  return null
 }

@@ -7,8 +7,8 @@ import { testServers } from './setup/servers.ts'
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()
 
-/** plugins/shutdown.ts's line as the listener closes: connections taken from its accept queue. */
-const LISTENER_LOG = /"taken":\d+,"ms":\d+,"quiet":\w+/
+/** plugins/shutdown.ts's line as the listener closes: connections taken from its accept queue, and the queue's length then (the kernel's count, a number on Linux). */
+const LISTENER_LOG = /"taken":\d+,"ms":\d+,"quiet":\w+,"queued":\d+/
 
 t.test('a bad configuration value stops start-up with exit 1 and names the variable', async (t) => {
   const { child, output } = await startServer({ PORT: 'not-a-port' })
