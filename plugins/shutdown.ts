@@ -29,7 +29,7 @@ export default fp(async function shutdown (fastify: FastifyInstance) {
     server.closeIdleConnections = () => { setTimeout(closeIdle, drainMs).unref() }
     if (!server.listening) return done()
     acceptQueued(server, drainMs).then(({ taken, ms, quiet, queued }) => {
-      fastify.log.info({ taken, ms, quiet, queued }, quiet ? 'closing the listener: its accept queue is empty' : 'closing the listener: still taking connections after SHUTDOWN_DRAIN_MS')
+      fastify.log.info({ taken, ms, quiet, queued }, quiet ? 'closing the listener: the connections queued for it as the close began are taken' : 'closing the listener: still taking connections after SHUTDOWN_DRAIN_MS')
       done()
     })
   })
@@ -60,7 +60,7 @@ function acceptQueued (server: Server, limitMs: number): Promise<{ taken: number
     const turn = () => {
       const ms = performance.now() - started
       const queued = socket === undefined ? null : acceptQueueLength(socket)
-      initial ??= queued ?? undefined
+      if (queued !== null) initial ??= queued
       const quiet = queued === null ? taken === before : queued === 0 || taken >= (initial ?? 0)
       if (!quiet && ms < limitMs) {
         before = taken
