@@ -49,7 +49,7 @@ export default fp(async function shutdown (fastify: FastifyInstance) {
 function acceptQueued (server: Server, limitMs: number): Promise<{ taken: number, ms: number, quiet: boolean, queued: number | null }> {
   return new Promise((resolve) => {
     const started = performance.now()
-    const socket = listenerInode(server)
+    const socket = listenerSocket(server)
     let taken = 0
     const onConnection = () => { taken++ }
     server.on('connection', onConnection)
@@ -74,34 +74,37 @@ function acceptQueued (server: Server, limitMs: number): Promise<{ taken: number
   })
 }
 
-/** The inode of the listening socket (Linux: /proc/self/fd), or undefined where it cannot be read. */
-function listenerInode (server: Server): string | undefined {
+/** A listening TCP socket as /proc lists it: its table (by address family) and inode. */
+interface ListenerSocket { table: '/proc/net/tcp' | '/proc/net/tcp6', inode: string }
+
+/** The listening socket's entry in /proc (Linux: its inode from /proc/self/fd), or undefined where it cannot be read. */
+function listenerSocket (server: Server): ListenerSocket | undefined {
   const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd
-  if (typeof fd !== 'number' || fd < 0) return undefined
+  const address = server.address()
+  if (typeof fd !== 'number' || fd < 0 || address === null || typeof address === 'string') return undefined
   try {
-    return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1]
+    const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1]
+    return inode === undefined ? undefined : { table: address.family === 'IPv6' ? '/proc/net/tcp6' : '/proc/net/tcp', inode }
   } catch {
     return undefined
   }
 }
 
 /**
- * How many connections the kernel has queued for the listening socket `inode`: for a listener,
+ * How many connections the kernel has queued for the listening socket: for a listener,
  * /proc/net/tcp's rx_queue column is its accept queue. Null when it cannot be read.
  */
-function acceptQueueLength (inode: string): number | null {
-  for (const table of ['/proc/net/tcp6', '/proc/net/tcp']) {
-    let text: string
-    try {
-      text = readFileSync(table, 'utf8')
-    } catch {
-      continue
-    }
-    for (const line of text.split('\n')) {
-      // sl local rem st tx_queue:rx_queue tr:when retrnsmt uid timeout inode ...
-      const fields = line.trim().split(/\s+/)
-      if (fields[9] === inode) return parseInt(fields[4].split(':')[1], 16)
-    }
+function acceptQueueLength ({ table, inode }: ListenerSocket): number | null {
+  let text: string
+  try {
+    text = readFileSync(table, 'utf8')
+  } catch {
+    return null
+  }
+  for (const line of text.split('\n')) {
+    // sl local rem st tx_queue:rx_queue tr:when retrnsmt uid timeout inode ...
+    const fields = line.trim().split(/\s+/)
+    if (fields[9] === inode) return parseInt(fields[4].split(':')[1], 16)
   }
   return null
 }
