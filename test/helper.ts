@@ -199,6 +199,25 @@ export async function startServer (env: Record<string, string>) {
   return { child, url, output: () => output }
 }
 
+/**
+ * Why a server answered 503, from its log: each "dependency unavailable" or "service unavailable"
+ * line's error (code and message), counted. What a failing test prints, so a 503 in CI says
+ * which dependency, and how, without a rerun.
+ */
+export function unavailableReasons (output: string): Record<string, number> {
+  const reasons: Record<string, number> = {}
+  for (const line of output.split('\n')) {
+    if (!line.includes('unavailable"')) continue
+    try {
+      const { msg, err } = JSON.parse(line) as { msg?: string, err?: { code?: string, message?: string } }
+      if (msg !== 'dependency unavailable' && msg !== 'service unavailable') continue
+      const reason = `${err?.code ?? ''} ${err?.message ?? ''}`.trim().slice(0, 200)
+      reasons[reason] = (reasons[reason] ?? 0) + 1
+    } catch {}
+  }
+  return reasons
+}
+
 /** The exit code of `child`, once it has exited (at once if it has already). */
 export async function exitCode (child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return child.exitCode

@@ -155,7 +155,7 @@ t.test('PostgreSQL dropping the migration connection does not crash the service:
   const lock = await holdMigrationLock(t, url)
   const app = await build(t, { DATABASE_URL: url })
   t.equal((await app.inject({ method: 'GET', url: '/health' })).json().checks.database, 'migrating', 'waiting for the lock')
-  const killed = await sql<{ killed: boolean }>(url, "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = 'ecs-microservice migrations'")
+  const killed = await sql<{ killed: boolean }>(url, "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = 'ecs-microservice migrations' AND datname = current_database()")
   t.same(killed, [{ killed: true }], 'the migration session was terminated')
   await lock.release()
   const health = await until200(app, '/health', 30_000)
