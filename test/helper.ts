@@ -111,6 +111,10 @@ export async function build (t: Test, env: Record<string, string> = {}, setup?: 
   // past under-pressure's 250 ms sample, which it reads as saturation (no delay sample: an
   // infinite delay) for one interval. Tests start once that has passed, as traffic would.
   await eventually(() => !app.isUnderPressure(), 30_000)
+  // Traffic reaches an instance once its readiness says so (the load balancer's health check),
+  // and so do tests on the run's own servers: before that, a Redis connection still being opened
+  // answers 503 at once (no offline queue), the service's promise but not what they test.
+  if (!env.DATABASE_URL && !env.REDIS_URL) await until200(app, '/health', 30_000)
   if (app.embeddedDatabase) openEmbedded.add(app.embeddedDatabase)
   t.teardown(() => app.close())
   // Tests of one file share its database and key prefix: each starts from empty tables and keys.
