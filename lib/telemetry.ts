@@ -1,7 +1,7 @@
 // The OpenTelemetry SDK of the service (loaded by telemetry.ts only when something is exported).
 // Exporters, sampler, batch limits, resource and propagators come from the standard OTEL_*
 // variables, read by the SDK itself; what is decided here is what to instrument.
-import { createNoopMeter, diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api'
+import { context, createNoopMeter, diag, DiagLogLevel, trace, type DiagLogger } from '@opentelemetry/api'
 import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node'
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
@@ -50,6 +50,43 @@ export function quietDiagLogger (write: (line: string) => void = (line) => proce
 
 type Instrumentation = Extract<NonNullable<NodeSDKConfiguration['instrumentations']>[number], { enable: unknown }>
 
+type Patch = (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown
+type Wrap = (target: object, name: string, patch: Patch) => unknown
+
+/**
+ * `instrumentation`'s patches of the functions named, run only within a span that records (a
+ * sampled request); elsewhere the library's own function runs, its callbacks bound to the
+ * caller's context. A request that is not sampled keeps its span and its trace id in every log
+ * line, and its SQL and Redis commands make no span: without this, each of them cost the
+ * instrumentation's whole work (attributes, a span that records nothing, a wrapped callback and
+ * promise chain) for nothing. The binding is what the patches do only under a parent span: a
+ * pool calls a waiting caller back from whichever request released a connection, and a visit
+ * batch, which has no parent, would run its statement in that request's trace.
+ * Instrumentations patch as their module loads, after this (telemetry.ts runs first).
+ */
+function recordingOnly<T extends Instrumentation> (instrumentation: T, names: string[]): T {
+  // InstrumentationBase's `_wrap` (protected): the one function its patches go through.
+  const base = instrumentation as unknown as { _wrap: Wrap }
+  const wrap = base._wrap
+  base._wrap = (target, name, patch) => wrap(target, name, names.includes(name) ? whenRecording(patch) : patch)
+  return instrumentation
+}
+
+function whenRecording (patch: Patch): Patch {
+  return (original) => {
+    const patched = patch(original)
+    return function (this: unknown, ...args: unknown[]) {
+      const active = context.active()
+      if (trace.getSpan(active)?.isRecording() === true) return patched.apply(this, args)
+      for (let i = 0; i < args.length; i++) {
+        const arg = args[i]
+        if (typeof arg === 'function') args[i] = context.bind(active, arg)
+      }
+      return original.apply(this, args)
+    }
+  }
+}
+
 /** `GET /api/users/:id`: method and route template; the method alone when no route matched. */
 function spanName (method: string, route: string | undefined): string {
   return route ? `${method} ${route}` : method
@@ -77,8 +114,9 @@ export function startTelemetry (config: Config): NodeSDK {
     // instrumentation cost GET / about 60 % of its throughput, even for requests not sampled.
     http: () => new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
     // Only within a request: the background readiness checks and visit batches make no traces.
-    pg: () => new PgInstrumentation({ requireParentSpan: true }),
-    ioredis: () => new IORedisInstrumentation({ requireParentSpan: true }),
+    // Pool checkouts, connections, statements and commands of sampled requests only (recordingOnly).
+    pg: () => recordingOnly(new PgInstrumentation({ requireParentSpan: true }), ['connect', 'query']),
+    ioredis: () => recordingOnly(new IORedisInstrumentation({ requireParentSpan: true }), ['sendCommand']),
     // trace_id, span_id and trace_flags in every log line written within a request.
     pino: () => new PinoInstrumentation({ disableLogSending: !signals.logs }),
     // Event-loop delay and utilisation, V8 heap.

@@ -71,6 +71,42 @@ t.test('a request with a traceparent: one trace, its SQL and Redis commands as c
   t.notOk(outside[0]?.trace_id, 'a line written outside any request has no trace id')
 })
 
+t.test('sampled and unsampled requests on one pooled connection: SQL and Redis spans only in the sampled traces, each under its own request', async (t) => {
+  // One connection for every request and for the visit batches (every 10 ms, or as 5 visits
+  // are buffered by a request's answer): each waits for the one before it to release it, so a
+  // statement run from the pool's callback would land in the releasing request's trace if the
+  // callback were not bound to its own caller, and a batch is never part of a request's trace.
+  // Requests not sampled make no SQL or Redis span.
+  const receiver = new OtlpReceiver()
+  const app = await serve(t, await telemetryEnv(await receiver.start(), { DB_POOL_MAX: '1', VISITS_FLUSH_INTERVAL_MS: '10', VISITS_BATCH_SIZE: '5' }))
+  t.teardown(() => receiver.stop())
+  const ids = Array.from({ length: 200 }, (_, i) => ({ traceId: `${'b'.repeat(24)}${(i + 1).toString(16).padStart(8, '0')}`, sampled: i % 2 === 0, path: i % 4 < 2 ? '/api/users' : '/api/cache-test' }))
+  const statuses = await Promise.all(ids.map(async ({ traceId, sampled, path }) => {
+    const res = await fetch(`${app.base}${path}`, { headers: { traceparent: `00-${traceId}-${PARENT_ID}-${sampled ? '01' : '00'}` } })
+    await res.arrayBuffer()
+    return res.status
+  }))
+  t.same(new Set(statuses), new Set([200]), 'every request answered 200')
+
+  const sampled = ids.filter((r) => r.sampled)
+  const traced = (id: string) => receiver.spans.filter((s) => s.traceId === id)
+  t.ok(await eventually(() => sampled.every((r) => traced(r.traceId).some((s) => s.scope.includes(r.path === '/api/users' ? 'instrumentation-pg' : 'ioredis')))), 'every sampled request exported with its commands')
+  // Each sampled trace as a lone request makes it: its server span, and GET /api/users one
+  // statement (pg.query:users-list-first), GET /api/cache-test its four Redis commands. Anything
+  // more is another request's or a visit batch's.
+  const wrong: string[] = []
+  for (const { traceId, path } of sampled) {
+    const names = traced(traceId).filter((s) => s.kind === 2 || s.name.startsWith('pg.query') || s.scope.includes('ioredis')).map((s) => s.name.split(' ')[0]).sort()
+    const expected = path === '/api/users' ? ['GET', 'pg.query:users-list-first'] : ['GET', 'exec', 'expire', 'incr', 'multi']
+    if (JSON.stringify(names) !== JSON.stringify(expected)) wrong.push(`${path} ${traceId}: ${names.join(', ')}`)
+  }
+  t.same(wrong, [], `each of the ${sampled.length} sampled traces holds its own request's spans, and no other`)
+  const unsampled = new Set(ids.filter((r) => !r.sampled).map((r) => r.traceId))
+  t.same(receiver.spans.filter((s) => unsampled.has(s.traceId)).map((s) => s.name), [], 'no span from a request that was not sampled')
+  const lines = logLines(app.output()).filter((l) => l.msg === 'request completed' && unsampled.has(l.trace_id))
+  t.equal(lines.length, unsampled.size, 'the access-log lines of unsampled requests carry their trace id too')
+})
+
 t.test('probes and documentation make no spans; a request without traceparent starts its own trace', async (t) => {
   const receiver = new OtlpReceiver()
   const app = await serve(t, await telemetryEnv(await receiver.start(), { DOCS: 'true' }))
