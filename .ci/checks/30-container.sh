@@ -99,6 +99,8 @@ resets=$(grep -c '^reset$' "$results" || true)
 bad=$( (grep -v -e '^200$' -e '^refused$' -e '^reset$' "$results" || true) | sort | uniq -c | tr -s ' \n' ' ')
 [ "$resets" -le 2 ] || bad="${bad} ${resets} reset"
 echo "docker stop: exit code $code after $stop_ms ms; $ok answered 200, ${bad:-none} failed, $refused refused after the listener closed, $resets reset in the accept queue as it closed"
+# What the app saw as it closed its listener (plugins/shutdown.ts): connections taken, the accept queue.
+echo "the app's listener close: $(docker logs "$app" 2>&1 | grep -o '"taken":[^}]*' | head -1)"
 [ "$code" = 0 ] || fail "exit code $code on docker stop"
 [ "$stop_ms" -lt 10000 ] || fail "stop took $stop_ms ms"
 [ -z "$bad" ] || fail "requests failed during shutdown: $bad"
