@@ -122,6 +122,10 @@ export function startTelemetry (config: Config): NodeSDK {
     // Event-loop delay and utilisation, V8 heap.
     'runtime-node': () => new RuntimeNodeInstrumentation()
   }
+  // OTEL_METRICS_EXPORTER=prometheus: the exporter's own default address is localhost, out of a
+  // scraper's reach from outside the container. Unset, /metrics listens where the service does
+  // (HOST), on a port of its own that nginx does not proxy. The SDK reads it from the environment.
+  if (config.OTEL_EXPORTER_PROMETHEUS_HOST === undefined) process.env.OTEL_EXPORTER_PROMETHEUS_HOST = config.HOST
   // Only those enabled are constructed: an instrumentation enables itself in its constructor.
   const started = enabledInstrumentations(config).map((name) => instrumentations[name]())
   const sdk = new NodeSDK({

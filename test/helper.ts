@@ -197,7 +197,7 @@ export async function startServer (env: Record<string, string>) {
   const deadline = Date.now() + 30_000
   let url: string | undefined
   while (!url && Date.now() < deadline && child.exitCode === null) {
-    url = /"msg":"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/.exec(output)?.[1]
+    url = /"msg":"Server listening at (http:\/\/127\.\d+\.\d+\.\d+:\d+)"/.exec(output)?.[1]
     await sleep(50)
   }
   return { child, url, output: () => output }

@@ -169,6 +169,15 @@ t.test('OTEL_METRICS_EXPORTER=prometheus: /metrics on a port of its own, not the
   t.equal((await fetch(`${app.base}/metrics`)).status, 404, 'the service\'s own port does not serve it')
 })
 
+t.test('OTEL_METRICS_EXPORTER=prometheus without OTEL_EXPORTER_PROMETHEUS_HOST: /metrics on the service\'s address, not only localhost', async (t) => {
+  // Another loopback address stands for the container's: the exporter's own default, localhost,
+  // would not answer there (nor would a scraper outside the container reach it).
+  const port = await freePort()
+  const app = await serve(t, { HOST: '127.0.0.2', DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: `${keyPrefix}otel:`, OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_PORT: String(port) })
+  t.match(app.base, /^http:\/\/127\.0\.0\.2:/)
+  t.match(await (await fetch(`http://127.0.0.2:${port}/metrics`)).text(), /service_dependency_ready/, `/metrics on 127.0.0.2:${port}`)
+})
+
 t.test('a wrong OTEL_* value stops start-up, naming it', async (t) => {
   for (const [name, value] of [['OTEL_TRACES_SAMPLER', 'sometimes'], ['OTEL_NODE_DISABLED_INSTRUMENTATIONS', 'pg,mongodb']]) {
     const server = await startServer({ DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, [name]: value })
