@@ -28,7 +28,8 @@ COPY --from=build /app/dist ./dist
 # CA bundles for verify-full TLS (certs/README.md: npm run push puts the RDS bundle there).
 COPY certs/ ./certs/
 USER node
-EXPOSE 3000
+# 3000: the service (nginx proxies it); 9464: /metrics, only with OTEL_METRICS_EXPORTER=prometheus.
+EXPOSE 3000 9464
 # Liveness for plain `docker run` and compose (ECS runs the same script from the task
 # definition). Every 15 s for the container's life; while starting, every 1 s
 # (--start-interval, Docker >= 25), so a new container is healthy within about a second of
