@@ -14,18 +14,21 @@ const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
 const PARENT_ID = '00f067aa0ba902b7'
 const TRACEPARENT = `00-${TRACE_ID}-${PARENT_ID}-01`
 
-async function telemetryEnv (endpoint: string, extra: Record<string, string> = {}) {
-  return {
-    DATABASE_URL: await testDatabaseUrl(),
-    REDIS_URL: testServers().redisUrl,
-    REDIS_KEY_PREFIX: `${keyPrefix}otel:`,
+/** The service on the run's servers, with `env` (its telemetry variables) on top. */
+async function serviceEnv (env: Record<string, string>) {
+  return { DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: `${keyPrefix}otel:`, ...env }
+}
+
+/** Traces and metrics over OTLP/HTTP to `endpoint`, exported within a fraction of a second. */
+function telemetryEnv (endpoint: string, extra: Record<string, string> = {}) {
+  return serviceEnv({
     OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_SERVICE_NAME: 'otel-test',
     OTEL_BSP_SCHEDULE_DELAY: '100',
     OTEL_METRIC_EXPORT_INTERVAL: '500',
     ...extra
-  }
+  })
 }
 
 const logLines = (output: string) => output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
@@ -158,7 +161,7 @@ t.test('metrics: request duration by method, route and status, one series for a 
 
 t.test('OTEL_METRICS_EXPORTER=prometheus: /metrics on a port of its own, not the service\'s', async (t) => {
   const port = await freePort()
-  const app = await serve(t, { DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: `${keyPrefix}otel:`, OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: String(port) })
+  const app = await serve(t, await serviceEnv({ OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: String(port) }))
   await (await fetch(`${app.base}/api/users`)).arrayBuffer()
   let text = ''
   t.ok(await eventually(async () => {
@@ -173,7 +176,7 @@ t.test('OTEL_METRICS_EXPORTER=prometheus without OTEL_EXPORTER_PROMETHEUS_HOST: 
   // Another loopback address stands for the container's: the exporter's own default, localhost,
   // would not answer there (nor would a scraper outside the container reach it).
   const port = await freePort()
-  const app = await serve(t, { HOST: '127.0.0.2', DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: `${keyPrefix}otel:`, OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_PORT: String(port) })
+  const app = await serve(t, await serviceEnv({ HOST: '127.0.0.2', OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_PORT: String(port) }))
   t.match(app.base, /^http:\/\/127\.0\.0\.2:/)
   t.match(await (await fetch(`http://127.0.0.2:${port}/metrics`)).text(), /service_dependency_ready/, `/metrics on 127.0.0.2:${port}`)
 })
