@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# npm run push against a local registry (Debian's docker-registry on 127.0.0.1), and --dry-run.
+# npm run push: --dry-run, then, with a container engine, as the deploy workflow runs it:
+# --registry an ECR host name (resolved to Debian's docker-registry on a loopback address through
+# /etc/hosts, with a password), logged in with the real AWS CLI v2's `ecr get-login-password`
+# against a loopback stand-in of ECR's GetAuthorizationToken (deploy/ci/test/aws-endpoint.ts).
 set -euo pipefail
 fail() { echo "push check FAILED: $*" >&2; exit 1; }
+# The deploy workflow's --registry: amazon-ecr-login's output, the host name with no port.
+ECR_HOST=123456789012.dkr.ecr.eu-west-1.amazonaws.com
 
 dry=$(AWS_REGION=eu-west-1 AWS_ACCOUNT_ID=123456789012 npm run -s push -- --dry-run --version 9.9.9)
 echo "$dry"
@@ -13,39 +18,80 @@ if [ ! -s certs/rds-global-bundle.pem ]; then
 fi
 if AWS_REGION='' AWS_DEFAULT_REGION='' npm run -s push -- --dry-run 2>/tmp/push-err; then fail "no region accepted"; fi
 grep -q AWS_REGION /tmp/push-err || fail "missing region not named"
+# --registry an ECR host: the login is that host's region's, AWS_REGION or not.
+for region in '' us-east-1; do
+  dry=$(AWS_REGION=$region AWS_DEFAULT_REGION='' npm run -s push -- --dry-run --registry "$ECR_HOST" 2>&1) || fail "dry run, --registry $ECR_HOST, AWS_REGION='$region': $dry"
+  grep -q "aws ecr get-login-password --region eu-west-1 | docker login --username AWS --password-stdin $ECR_HOST\$" <<<"$dry" || fail "dry run, --registry $ECR_HOST: no ECR login in eu-west-1: $dry"
+  grep -q "docker push $ECR_HOST/ecs-microservices/app:" <<<"$dry" || fail "dry run, --registry $ECR_HOST: no app push"
+done
+if AWS_REGION='' AWS_DEFAULT_REGION='' npm run -s push -- --dry-run --registry registry.amazonaws.com 2>/tmp/push-err; then fail "an amazonaws.com registry with no region accepted"; fi
+grep -q 'no region in the host name.*AWS_REGION is not set' /tmp/push-err || fail "an amazonaws.com registry with no region: $(cat /tmp/push-err)"
+dry=$(AWS_REGION='' AWS_DEFAULT_REGION='' npm run -s push -- --dry-run --registry 127.0.0.1:5000)
+if grep -q 'docker login' <<<"$dry"; then fail "a registry that is not ECR logged in to"; fi
+echo "dry runs: ECR by default and by --registry host name (its region), no login elsewhere"
 
 if [ -z "${ENGINE:-}" ]; then echo "SKIPPED: push to a local registry (no container engine)"; exit 0; fi
-command -v docker-registry >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null; }
-port=15099 dir=$(mktemp -d)
+if ! command -v docker-registry >/dev/null || ! command -v htpasswd >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry apache2-utils >/dev/null
+fi
+# The ECR host has no port: Docker reaches it on 443, then (an address in 127.0.0.0/8 is an
+# insecure registry to Docker) plain HTTP on 80. The registry takes port 80 of a loopback address
+# of its own, so that no port of 127.0.0.1 is taken.
+address=127.0.47.1 endpoint_port=47011 dir=$(mktemp -d)
+# shellcheck source=deploy/ci/test/aws-cli.sh
+source deploy/ci/test/aws-cli.sh
+password=$(openssl rand -hex 24)
+htpasswd -Bbn AWS "$password" > "$dir/htpasswd"
 cat > "$dir/config.yml" <<YAML
 version: 0.1
 storage:
   filesystem:
     rootdirectory: $dir/data
 http:
-  addr: 127.0.0.1:$port
+  addr: $address:80
+auth:
+  htpasswd:
+    realm: ecr-standin
+    path: $dir/htpasswd
 YAML
 docker-registry serve "$dir/config.yml" > "$dir/registry.log" 2>&1 &
 registry_pid=$!
-trap 'kill $registry_pid 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+hosts_line="$address $ECR_HOST # .ci/checks/40-push.sh"
+cleanup() {
+  kill "$registry_pid" ${AWS_STANDIN_PID:+"$AWS_STANDIN_PID"} 2>/dev/null || true
+  # /etc/hosts rewritten in place (it may be a bind mount, which sed -i cannot replace)
+  if grep -qF "$hosts_line" /etc/hosts; then grep -vF "$hosts_line" /etc/hosts > "$dir/hosts" || true; cat "$dir/hosts" > /etc/hosts; fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+echo "$hosts_line" >> /etc/hosts
+aws_cli_v2 >/dev/null || { echo "SKIPPED: the ECR push (no AWS CLI v2 could be installed)"; exit 0; }
+ECR_PASSWORD=$password aws_standin "$dir/aws" "$endpoint_port" || fail "the AWS endpoint stand-in"
+export AWS_REGION=eu-west-1 DOCKER_CONFIG=$dir/docker # as configure-aws-credentials leaves it; docker login's file our own
+for _ in $(seq 1 50); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$ECR_HOST/v2/")" = 401 ] && break; sleep 0.1; done
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$ECR_HOST/v2/")" = 401 ] || fail "the registry does not answer as $ECR_HOST: $(cat "$dir/registry.log")"
 
 # The RDS CA bundle cannot be downloaded here: a CA made for the check stands in for it, and
 # must come out of the image byte for byte (certs/README.md).
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/ca.key" -out "$dir/rds-ca.pem" -days 1 -subj "/CN=CI stand-in for the RDS CA" 2>/dev/null
-trap 'kill $registry_pid 2>/dev/null; rm -rf "$dir"; rm -f certs/rds-global-bundle.pem' EXIT
-out=$(RDS_CA_BUNDLE="$dir/rds-ca.pem" npm run -s push -- --registry "127.0.0.1:$port" --version ci-check)
+trap 'cleanup; rm -f certs/rds-global-bundle.pem' EXIT
+out=$(RDS_CA_BUNDLE="$dir/rds-ca.pem" npm run -s push -- --registry "$ECR_HOST" --version ci-check)
 echo "$out"
+# The login went through the CLI: a signed ecr:GetAuthorizationToken in the host's region, whose
+# password the registry took (it answers 401 to anyone else).
+grep -q '"service":"ecr","region":"eu-west-1","operation":"GetAuthorizationToken".*"signed":true' "$dir/aws/aws.log" \
+  || fail "no signed ecr GetAuthorizationToken in eu-west-1 reached the endpoint: $(cat "$dir/aws/aws.log")"
+echo "ECR login: aws ecr get-login-password (AWS CLI $("$(aws_cli_v2)" --version 2>&1 | cut -d' ' -f1)) to the stand-in endpoint, its password taken by the registry"
 tag=$(git rev-parse --short HEAD); [ -z "$(git status --porcelain)" ] || tag="$tag-dirty"
 for repo in ecs-microservices/app ecs-microservices/nginx; do
-  tags=$(curl -s "http://127.0.0.1:$port/v2/$repo/tags/list")
+  tags=$(curl -s -u "AWS:$password" "http://$ECR_HOST/v2/$repo/tags/list")
   echo "$repo: $tags"
   grep -q "\"$tag\"" <<<"$tags" || fail "$repo has no tag $tag"
   grep -q '"ci-check"' <<<"$tags" || fail "$repo has no tag ci-check"
-  grep -qE "pushed 127.0.0.1:$port/$repo:$tag +127.0.0.1:$port/$repo@sha256:[0-9a-f]{64}" <<<"$out" || fail "no digest printed for $repo"
+  grep -qE "pushed $ECR_HOST/$repo:$tag +$ECR_HOST/$repo@sha256:[0-9a-f]{64}" <<<"$out" || fail "no digest printed for $repo"
 done
-grep -q "^APP_IMAGE=127.0.0.1:$port/ecs-microservices/app@sha256:" deploy/ecs/images.env || fail "images.env"
-docker run --rm --entrypoint cat "127.0.0.1:$port/ecs-microservices/app:ci-check" /app/certs/rds-global-bundle.pem | cmp -s - "$dir/rds-ca.pem" \
+grep -q "^APP_IMAGE=$ECR_HOST/ecs-microservices/app@sha256:" deploy/ecs/images.env || fail "images.env"
+docker run --rm --entrypoint cat "$ECR_HOST/ecs-microservices/app:ci-check" /app/certs/rds-global-bundle.pem | cmp -s - "$dir/rds-ca.pem" \
   || fail "the pushed app image does not carry the RDS CA bundle at /app/certs/rds-global-bundle.pem"
 echo "the app image carries the RDS CA bundle given to npm run push"
 
@@ -54,8 +100,8 @@ plan=$(bash deploy/infra/scripts/deploy.sh --dry-run --stage prod)
 echo "$plan" | grep -E '^deploying app@sha256:[0-9a-f]{64} and nginx@sha256:[0-9a-f]{64} to prod$' || fail "npm run deploy did not take the pushed digests"
 # The deploy workflow's scripts on what was pushed: the images by digest, the migration task
 # (dry run), the task definition file, the smoke test (dry run) and the summary.
-images=$(bash deploy/ci/resolve-images.sh --registry "127.0.0.1:$port")
-grep -qE "^app_image=127.0.0.1:$port/ecs-microservices/app@sha256:[0-9a-f]{64}$" <<<"$images" || fail "resolve-images: $images"
+images=$(bash deploy/ci/resolve-images.sh --registry "$ECR_HOST")
+grep -qE "^app_image=$ECR_HOST/ecs-microservices/app@sha256:[0-9a-f]{64}$" <<<"$images" || fail "resolve-images: $images"
 app_image=$(sed -n 's/^app_image=//p' <<<"$images")
 # (Output captured first: grep -q ending a pipe early would fail it under pipefail.)
 migration=$(bash deploy/ci/migrate.sh --dry-run --stage prod --image "$app_image" 2>&1) || fail "migrate.sh --dry-run: $migration"

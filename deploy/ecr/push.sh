@@ -6,12 +6,13 @@
 # given, VERSION; logs in to Amazon ECR and pushes both; prints each pushed image's digest and
 # writes the image URIs to deploy/ecs/images.env, from which `npm run deploy` takes the digests.
 #
-# Environment: AWS_REGION (or AWS_DEFAULT_REGION); AWS_ACCOUNT_ID (else from
-# `aws sts get-caller-identity`); APP_REPOSITORY (ecs-microservices/app);
+# Environment: AWS_REGION (or AWS_DEFAULT_REGION), unless --registry names an ECR host;
+# AWS_ACCOUNT_ID (else from `aws sts get-caller-identity`); APP_REPOSITORY (ecs-microservices/app);
 # NGINX_REPOSITORY (ecs-microservices/nginx); RDS_CA_BUNDLE, a PEM file to build into the app
 # image as certs/rds-global-bundle.pem (else the bundle there, else downloaded from Amazon).
 #   --dry-run        print every command instead of running it
-#   --registry HOST  push to another registry instead of ECR (no ECR login): how CI tests this
+#   --registry HOST  push to that registry: an ECR one (ACCOUNT.dkr.ecr.REGION.amazonaws.com, the
+#                    region taken from it) after an ECR login, any other without a login
 #   --version V      also tag the images V (e.g. 1.4.0)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
     --registry=*) registry=${1#*=} ;;
     --version) version=${2:?--version needs a value}; shift ;;
     --version=*) version=${1#*=} ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift
@@ -49,8 +50,13 @@ if [ -z "$dry_run" ]; then
   docker info >/dev/null 2>&1 || die "docker is installed but its engine does not answer (is the daemon running?)"
 fi
 
+# An ECR registry is <account>.dkr.ecr.<region>.amazonaws.com (as the deploy workflow's ECR login
+# step names it): its login token is the region's, so the region is the host name's.
+ecr_host='^[0-9]{12}\.dkr\.ecr(-fips)?\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$'
+ecr=
+region=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}
 if [ -z "$registry" ]; then
-  region=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}
+  ecr=1
   [ -n "$region" ] || die "AWS_REGION is not set (the region of the ECR repositories)"
   account=${AWS_ACCOUNT_ID:-}
   if [ -z "$dry_run" ]; then
@@ -62,7 +68,13 @@ if [ -z "$registry" ]; then
   fi
   account=${account:-<aws-account-id>}
   registry="$account.dkr.ecr.$region.amazonaws.com"
+elif [[ $registry =~ $ecr_host ]]; then
+  ecr=1 region=${BASH_REMATCH[2]}
+elif [[ ${registry%:*} == *.amazonaws.com || ${registry%:*} == *.amazonaws.com.cn ]]; then
+  ecr=1
+  [ -n "$region" ] || die "--registry $registry: no region in the host name (ACCOUNT.dkr.ecr.REGION.amazonaws.com) and AWS_REGION is not set"
 fi
+[ -z "$ecr" ] || [ -n "$dry_run" ] || command -v aws >/dev/null || die "the AWS CLI (aws) is not installed (the ECR login needs it): https://aws.amazon.com/cli/"
 
 tag=$(git rev-parse --short HEAD) || die "not a git checkout"
 [ -z "$(git status --porcelain)" ] || tag="$tag-dirty"
@@ -90,7 +102,7 @@ run deploy/docker-build.sh --platform linux/amd64 --network host "${app_tags[@]}
 run docker build --platform linux/amd64 --network host "${nginx_tags[@]}" deploy/nginx
 
 # ---- log in (ECR only) ----
-if [ -z "${registry##*.amazonaws.com}" ]; then
+if [ -n "$ecr" ]; then
   printf '+ aws ecr get-login-password --region %s | docker login --username AWS --password-stdin %s\n' "$region" "$registry"
   if [ -z "$dry_run" ]; then
     aws ecr get-login-password --region "$region" | docker login --username AWS --password-stdin "$registry" \
