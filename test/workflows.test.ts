@@ -35,9 +35,9 @@ t.test('ci.yml runs the README\'s test command on Node 24 with PostgreSQL 16 and
   t.ok(test.steps.some((s) => s.run === 'npm test'), 'npm test')
 })
 
-t.test('ci.yml runs the same checks as .ci/run: nginx, images with a layer cache, compose, infrastructure, workflow lint', async (t) => {
+t.test('ci.yml runs the same checks as .ci/run: nginx, images with a layer cache, compose, the AWS CLI commands, infrastructure, workflow lint', async (t) => {
   const runs = steps(ci).map((s) => s.run ?? '').join('\n')
-  for (const check of ['10-nginx.sh', '20-compose.sh', '25-compose-up.sh', '30-container.sh', '50-infra.sh', '60-workflows.sh']) {
+  for (const check of ['10-nginx.sh', '20-compose.sh', '25-compose-up.sh', '30-container.sh', '45-aws-cli.sh', '50-infra.sh', '60-workflows.sh']) {
     t.match(runs, `bash .ci/checks/${check}`, check)
     t.ok(existsSync(join(ROOT, '.ci', 'checks', check)), `${check} exists`)
   }
