@@ -2,9 +2,13 @@ import fp from 'fastify-plugin'
 import createError from '@fastify/error'
 import type { FastifyInstance } from 'fastify'
 import type { User, UserList } from '../schemas/users.ts'
+import { enforceUsername } from '../lib/username.ts'
 
 export interface Users {
-  /** Creates a user; rejects with a 409 error when the username is taken. */
+  /**
+   * Creates a user under the name as lib/username.ts normalises it; rejects with a 400 error
+   * when it cannot be a username, a 409 error when a name that normalises the same is taken.
+   */
   create (username: string): Promise<User>
   /** Newest first, `limit` at most, after the user whose id is `cursor`. */
   list (limit: number, cursor?: string): Promise<UserList>
@@ -19,14 +23,17 @@ declare module 'fastify' {
 }
 
 export const UsernameTaken = createError('USERNAME_TAKEN', 'Username "%s" is already taken', 409)
+// Named as the schema's errors name the field: POST /api/users is create()'s only caller.
+export const InvalidUsername = createError('INVALID_USERNAME', 'body/username %s', 400)
 export const UserNotFound = createError('USER_NOT_FOUND', 'User %s not found', 404)
 
 interface UserRow { id: string, username: string, created_at: Date }
 
 // Exported for the benchmark's ceiling server (bench/ceiling.ts), which runs the same statements.
-// ON CONFLICT DO NOTHING: a taken name inserts nothing and raises nothing, so repeated attempts
+// $1 is a normalised name, which is its own key (migrations/004). ON CONFLICT DO NOTHING, on
+// either unique index: a taken name inserts nothing and raises nothing, so repeated attempts
 // leave no dead tuples behind in the unique index and no errors in the server log.
-export const CREATE_USER = 'INSERT INTO users (username) VALUES ($1) ON CONFLICT (username) DO NOTHING RETURNING id, username, created_at'
+export const CREATE_USER = 'INSERT INTO users (username, username_key) VALUES ($1::text, $1::text) ON CONFLICT DO NOTHING RETURNING id, username, created_at'
 export const LIST_USERS_FIRST = 'SELECT id, username, created_at FROM users ORDER BY id DESC LIMIT $1'
 
 function toUser (row: UserRow): User {
@@ -43,7 +50,10 @@ export default fp(async function users (fastify: FastifyInstance) {
   const { pg } = fastify
 
   fastify.decorate('users', {
-    async create (username) {
+    async create (input) {
+      const enforced = enforceUsername(input)
+      if (!enforced.ok) throw new InvalidUsername(enforced.reason)
+      const { username } = enforced
       const { rows } = await pg.query<UserRow>({
         name: 'users-create',
         text: CREATE_USER,

@@ -1,21 +1,26 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Timestamp } from './common.ts'
+import { USERNAME_MAX_LENGTH } from '../lib/username.ts'
 
-export const USERNAME_MAX_LENGTH = 100
-
+// The rule is lib/username.ts's; the schema refuses early what it never accepts. As sent, a name
+// may be longer than it is stored: a decomposed "é" is two characters, stored as one.
 export const Username = Type.String({
   minLength: 1,
-  maxLength: USERNAME_MAX_LENGTH,
-  // Letters and digits of any script, and _ . - : no spaces, no control characters.
-  pattern: '^[\\p{L}\\p{N}_.-]+$',
-  description: 'Unique name: 1 to 100 letters, digits, "_", "." or "-"'
+  maxLength: 4 * USERNAME_MAX_LENGTH,
+  // Letters, combining marks, decimal digits and _ . - (full-width ones too, mapped when stored).
+  pattern: '^[\\p{L}\\p{M}\\p{Nd}_.\\-\\uFF3F\\uFF0E\\uFF0D]+$',
+  description: 'Unique name, stored and compared as the PRECIS UsernameCaseMapped profile (RFC 8265) normalises it: ' +
+    'full-width forms to their usual width, lower case, NFC. Once normalised: 1 to 100 letters, combining marks, decimal digits, ' +
+    '"_", "." or "-", all of one script, or Latin with Han and kana, Bopomofo or Hangul (Unicode TS #39, highly restrictive); ' +
+    'right-to-left names follow the Bidi rule (RFC 5893). Names that normalise the same are the same name: "Admin" and ' +
+    '"ａｄｍｉｎ" are "admin".'
 })
 
 export const UserId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
 
 export const UserSchema = Type.Object({
   id: UserId,
-  username: Type.String(),
+  username: Type.String({ description: 'As stored: normalised (see CreateUser), or as it was for a user taken over from the Flask service' }),
   created_at: Timestamp
 }, { $id: 'User', title: 'User' })
 

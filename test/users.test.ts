@@ -1,5 +1,8 @@
 import t from 'tap'
-import { build } from './helper.ts'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { build, query } from './helper.ts'
+import { enforceUsername } from '../lib/username.ts'
 
 function json (body: unknown) {
   return { headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) }
@@ -75,6 +78,61 @@ t.test('invalid usernames answer 400 naming the field, and nothing is created', 
   t.equal((await createUser(app, 'x'.repeat(100))).statusCode, 201, '100 characters is allowed')
   t.equal((await createUser(app, 'Zoë_ü.2-b')).statusCode, 201, 'letters of any script, digits, _ . -')
   t.equal((await app.inject({ method: 'GET', url: '/api/users' })).json().count, 2)
+})
+
+t.test('names that read the same are one user: case, full width and decomposition collide with 409', async (t) => {
+  const app = await build(t)
+  const admin = await createUser(app, 'admin')
+  t.equal(admin.statusCode, 201)
+  for (const same of ['Admin', 'ADMIN', 'ａｄｍｉｎ', 'ＡＤＭＩＮ']) {
+    const res = await createUser(app, same)
+    t.equal(res.statusCode, 409, same)
+    t.same(res.json(), { statusCode: 409, error: 'Conflict', message: 'Username "admin" is already taken' }, `${same}: the stored name it collides with`)
+  }
+  const decomposed = await createUser(app, 'Ren\u0065\u0301e')
+  t.equal(decomposed.statusCode, 201, 'a decomposed é is accepted')
+  t.equal(decomposed.json().user.username, 'ren\u00e9e', 'and stored normalised, as returned')
+  t.equal((await createUser(app, 'REN\u00c9E')).statusCode, 409, 'precomposed É is the same name')
+  const one = await app.inject({ method: 'GET', url: `/api/users/${decomposed.json().user.id}` })
+  t.equal(one.json().username, 'ren\u00e9e', 'GET returns what is stored')
+  t.equal((await app.inject({ method: 'GET', url: '/api/users' })).json().count, 2)
+})
+
+t.test('a name mixing scripts is refused with the reason; a name wholly in Cyrillic is fine', async (t) => {
+  const app = await build(t)
+  t.equal((await createUser(app, 'admin')).statusCode, 201)
+  const spoof = await createUser(app, '\u0430dmin')
+  t.equal(spoof.statusCode, 400)
+  t.same(spoof.json(), { statusCode: 400, error: 'Bad Request', message: 'body/username must not mix scripts: it mixes Cyrillic and Latin' })
+  const cyrillic = await createUser(app, 'Админ')
+  t.equal(cyrillic.statusCode, 201)
+  t.equal(cyrillic.json().user.username, 'админ')
+  t.equal((await app.inject({ method: 'GET', url: '/api/users' })).json().count, 2, 'the refused name created nothing')
+})
+
+t.test('50 clients creating spellings of one name at once: exactly one row', async (t) => {
+  const app = await build(t)
+  const spellings = ['Race', 'RACE', 'race', 'ｒａｃｅ', 'ＲＡＣＥ']
+  const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => createUser(app, spellings[i % spellings.length])))
+  t.same(answers.map((r) => r.statusCode).sort(), [201, ...Array(49).fill(409)])
+  const rows = await query<{ username: string, username_key: string }>('SELECT username, username_key FROM users')
+  t.same(rows, [{ username: 'race', username_key: 'race' }])
+})
+
+t.test('the database normalises a name as the service does: old names take the same key as new ones (migrations/004)', async (t) => {
+  // migrations/004 computes the key of names kept from the Flask service in SQL; a name the service
+  // accepts must get the key the service would write, on this back end's PostgreSQL.
+  await build(t)
+  const migration = readFileSync(join(import.meta.dirname, '..', 'migrations', '004.do.username-key.sql'), 'utf8')
+  const expression = /normalize\(lower\(normalize\(username, NFKC\) COLLATE "und-x-icu"\), NFC\)/.exec(migration)?.[0]
+  if (!t.ok(expression, 'the migration\'s key expression')) return
+  const names = ['Admin', 'ａｄｍｉｎ', 'Ren\u0065\u0301e', 'ÉTÉ', 'ΟΔΟΣ', 'İstanbul', 'Straße', 'ДМИТРИЙ', 'ｶﾞｲ', '東京タワー', 'محمد', 'ＵＳＥＲ＿１．２－３', 'Zoë_ü.2-b']
+  for (const name of names) {
+    const enforced = enforceUsername(name)
+    if (!t.ok(enforced.ok, name) || !enforced.ok) continue
+    const [{ key }] = await query<{ key: string }>(`SELECT ${(expression as string).replace('username', '$1::text')} AS key`, [name])
+    t.equal(key, enforced.username, `${name}: the SQL key is the stored name`)
+  }
 })
 
 t.test('bodies that are not a JSON object answer 4xx in the error shape', async (t) => {
