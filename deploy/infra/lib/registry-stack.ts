@@ -60,8 +60,11 @@ export class RegistryStack extends Stack {
     const role = this.deployRole
     // Push: the login token is account-wide by design; the pushes only to these two repositories.
     role.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }))
-    this.appRepository.grantPullPush(role)
-    this.nginxRepository.grantPullPush(role)
+    // …and a rollback by tag looks the digests up (deploy/ci/resolve-images.sh: ecr:DescribeImages).
+    for (const repository of [this.appRepository, this.nginxRepository]) {
+      repository.grantPullPush(role)
+      repository.grant(role, 'ecr:DescribeImages')
+    }
     // Task definitions: registering and describing cannot be scoped to a family (ECS has no
     // resource-level permission for them); running, only the migration family.
     role.addToPolicy(new iam.PolicyStatement({ actions: ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition'], resources: ['*'] }))

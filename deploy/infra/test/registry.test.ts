@@ -40,7 +40,7 @@ t.test('the deploy role may push, run the migration task and update the service,
   const [policy] = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[], Resource: unknown }> } } }>
   const actions = policy.Properties.PolicyDocument.Statement.flatMap((s) => ([] as string[]).concat(s.Action)).sort()
   t.same([...new Set(actions)], [
-    'cloudformation:DescribeStacks', 'ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:CompleteLayerUpload', 'ecr:GetAuthorizationToken',
+    'cloudformation:DescribeStacks', 'ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:CompleteLayerUpload', 'ecr:DescribeImages', 'ecr:GetAuthorizationToken',
     'ecr:GetDownloadUrlForLayer', 'ecr:InitiateLayerUpload', 'ecr:PutImage', 'ecr:UploadLayerPart',
     'ecs:DescribeServices', 'ecs:DescribeTaskDefinition', 'ecs:DescribeTasks', 'ecs:RegisterTaskDefinition', 'ecs:RunTask', 'ecs:UpdateService',
     'iam:PassRole', 'logs:GetLogEvents'

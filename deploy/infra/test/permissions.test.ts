@@ -1,0 +1,155 @@
+// Every AWS API call of the deploy workflow and of the tasks, evaluated against the policies the
+// stacks create by an IAM policy simulator (@cloud-copilot/iam-simulate: identity and resource
+// policies, conditions, explicit and implicit denies), not by reading the policies' text. The
+// calls of the repository's scripts are recorded, not written here: .ci/checks/45-aws-cli.sh runs
+// the scripts with the real AWS CLI against a loopback endpoint and keeps what reached it in
+// fixtures/aws-calls.json (and fails when they change). Written here by hand, because they are
+// made by code that is not ours: the GitHub actions' calls (ECR login, the ECS deploy), docker's
+// push and pull against ECR, ECS's own calls with the execution role, the collector's and ECS
+// Exec's with the task role (those read from the task definitions), and CloudWatch's publish to
+// the alarm topic.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { parse } from 'yaml'
+import { runSimulation } from '@cloud-copilot/iam-simulate'
+import { ACCOUNT, REGION, Resolver, type TemplateJson } from './cfn.ts'
+import { synth } from './helper.ts'
+
+const ROOT = join(import.meta.dirname, '..', '..', '..')
+const { registryTemplate, serviceTemplate } = synth({ stage: 'prod', alarmEmail: 'ops@example.com' })
+const cfn = new Resolver([registryTemplate.toJSON() as TemplateJson, serviceTemplate.toJSON() as TemplateJson])
+const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`
+
+interface Call { service: string, region: string, operation: string, parameters: Record<string, unknown> }
+interface Request { action: string, resource: string, context?: Record<string, string | string[]> }
+const PASS_TO_ECS = { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }
+
+/** The IAM authorization of one recorded API call: its action(s) on the resource(s) it names. */
+function authorizations ({ service, operation, parameters: p }: Call): Request[] {
+  const action = `${service}:${operation}`
+  switch (action) {
+    // GetCallerIdentity needs no permission (STS API reference: "No permissions are required").
+    case 'sts:GetCallerIdentity': return []
+    case 'ecr:GetAuthorizationToken':
+    case 'ecs:DescribeTaskDefinition':
+      return [{ action, resource: '*' }]
+    case 'ecr:DescribeImages': return [{ action, resource: arn('ecr', `repository/${p.repositoryName}`) }]
+    case 'ecs:RegisterTaskDefinition':
+      return [{ action, resource: '*' }, ...[p.taskRoleArn, p.executionRoleArn].filter(Boolean).map((role) => ({ action: 'iam:PassRole', resource: String(role), context: PASS_TO_ECS }))]
+    case 'cloudformation:DescribeStacks': return [{ action, resource: arn('cloudformation', `stack/${p.StackName}/0d4a2c60-0000-0000-0000-000000000000`) }]
+    case 'ecs:RunTask': return [{ action, resource: String(p.taskDefinition), context: { 'ecs:cluster': arn('ecs', `cluster/${p.cluster}`) } }]
+    case 'ecs:DescribeTasks':
+      return (p.tasks as string[]).map((task) => ({ action, resource: task.startsWith('arn:') ? task : arn('ecs', `task/${p.cluster}/${task}`) }))
+    case 'ecs:DescribeServices':
+      return (p.services as string[]).map((name) => ({ action, resource: arn('ecs', `service/${p.cluster}/${name}`) }))
+    default: throw new Error(`${action}: a call this test does not know how to authorize; add it to authorizations()`)
+  }
+}
+
+async function decide (principal: string, identityPolicies: Array<{ name: string, policy: unknown }>, request: Request, resourcePolicy?: unknown) {
+  const response = await runSimulation({
+    request: { principal, action: request.action, resource: { resource: request.resource, accountId: ACCOUNT }, contextVariables: { 'aws:SecureTransport': 'true', ...request.context } },
+    identityPolicies,
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    resourcePolicy
+  }, {})
+  if (response.resultType === 'error') return `error: ${JSON.stringify(response.errors)}`
+  return response.overallResult
+}
+
+// ---- the deploy role: the workflow's calls ----
+const deployRole = cfn.find('AWS::IAM::Role', (p) => p.RoleName === 'ecs-microservice-prod-github-deploy')
+const session = `arn:aws:sts::${ACCOUNT}:assumed-role/ecs-microservice-prod-github-deploy/deploy-1`
+const recorded = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'aws-calls.json'), 'utf8')) as Array<{ script: string, calls: Call[] }>
+const workflow = parse(readFileSync(join(ROOT, '.github', 'workflows', 'deploy.yml'), 'utf8')) as { jobs: { deploy: { steps: Array<{ run?: string }> } } }
+// The scripts the deploy job runs (npm run push is deploy/ecr/push.sh, with --registry there).
+const runs = workflow.jobs.deploy.steps.flatMap((s) => s.run ? [s.run] : [])
+const ofWorkflow = recorded.filter(({ script }) => {
+  const name = script.split(' ')[0]
+  if (name === 'push.sh') return runs.some((r) => r.startsWith('npm run push') && r.includes('--registry')) && script.includes('--registry')
+  return runs.some((r) => r.includes(`deploy/ci/${name}`))
+})
+
+const serviceTask = cfn.value(serviceTemplate.toJSON().Resources[cfn.find('AWS::ECS::TaskDefinition', (p) => p.Family === 'ecs-microservice-prod')].Properties) as Record<string, string>
+const repositories = ['ecs-microservices/app', 'ecs-microservices/nginx'].map((name) => arn('ecr', `repository/${name}`))
+// By hand (not our code): amazon-ecr-login; docker push of both images (ECR's push permissions);
+// amazon-ecs-deploy-task-definition: register with the service's roles, update, wait for stable.
+const actionCalls: Array<[string, Request[]]> = [
+  ['aws-actions/amazon-ecr-login', [{ action: 'ecr:GetAuthorizationToken', resource: '*' }]],
+  ['docker push (both images)', repositories.flatMap((resource) => ['ecr:BatchCheckLayerAvailability', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', 'ecr:BatchGetImage']
+    .map((action) => ({ action, resource })))],
+  ['aws-actions/amazon-ecs-deploy-task-definition', [
+    { action: 'ecs:RegisterTaskDefinition', resource: '*' },
+    { action: 'iam:PassRole', resource: serviceTask.TaskRoleArn, context: PASS_TO_ECS },
+    { action: 'iam:PassRole', resource: serviceTask.ExecutionRoleArn, context: PASS_TO_ECS },
+    { action: 'ecs:UpdateService', resource: arn('ecs', 'service/ecs-microservice-prod/ecs-microservice') },
+    { action: 'ecs:DescribeServices', resource: arn('ecs', 'service/ecs-microservice-prod/ecs-microservice') }
+  ]]
+]
+
+t.test('the recorded calls are those of the scripts the deploy workflow runs', async (t) => {
+  t.same(ofWorkflow.map((s) => s.script.split(' ')[0]).sort(), ['migrate.sh', 'push.sh', 'resolve-images.sh', 'task-definition.sh'])
+  t.ok(ofWorkflow.every((s) => s.calls.every((c) => c.region === REGION)), 'each in the region of the stacks')
+})
+
+t.test('the deploy role may make every call of the deploy workflow: its scripts\' (recorded) and its actions\'', async (t) => {
+  const policies = cfn.rolePolicies(deployRole)
+  const all: Array<[string, Request]> = [
+    ...ofWorkflow.flatMap(({ script, calls }) => calls.flatMap((call) => authorizations(call).map((r) => [script, r] as [string, Request]))),
+    ...actionCalls.flatMap(([who, requests]) => requests.map((r) => [who, r] as [string, Request]))
+  ]
+  t.ok(all.some(([, r]) => r.action === 'ecr:DescribeImages'), 'a rollback looks the images up by tag')
+  for (const [who, request] of all) {
+    t.equal(await decide(session, policies, request), 'Allowed', `${who}: ${request.action} on ${request.resource}`)
+  }
+})
+
+t.test('the deploy role may not run the service\'s task definition or pass a role of another service', async (t) => {
+  const policies = cfn.rolePolicies(deployRole)
+  t.equal(await decide(session, policies, { action: 'ecs:RunTask', resource: arn('ecs', 'task-definition/ecs-microservice-prod:7') }), 'ImplicitlyDenied')
+  t.equal(await decide(session, policies, { action: 'iam:PassRole', resource: `arn:aws:iam::${ACCOUNT}:role/other-service-task`, context: PASS_TO_ECS }), 'ImplicitlyDenied')
+  t.equal(await decide(session, policies, { action: 'iam:PassRole', resource: serviceTask.TaskRoleArn, context: { 'iam:PassedToService': 'lambda.amazonaws.com' } }), 'ImplicitlyDenied')
+})
+
+// ---- the task definitions' roles: what ECS and the containers call ----
+interface Container { Name: string, Image: string, LogConfiguration?: { Options: Record<string, string> }, Secrets?: Array<{ ValueFrom: string }>, Environment?: Array<{ Name: string, Value: string }> }
+const taskDefinitions = ['ecs-microservice-prod', 'ecs-microservice-prod-migrate'].map((family) =>
+  cfn.value(serviceTemplate.toJSON().Resources[cfn.find('AWS::ECS::TaskDefinition', (p) => p.Family === family)].Properties) as { Family: string, TaskRoleArn: string, ExecutionRoleArn: string, ContainerDefinitions: Container[] })
+const roleOf = (roleArn: string) => cfn.find('AWS::IAM::Role', (p) => `arn:aws:iam::${ACCOUNT}:role/${p.RoleName}` === roleArn)
+const roleSession = (roleArn: string) => roleArn.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/') + '/task'
+
+t.test('each execution role may pull its images, write its containers\' logs and read their secrets (what ECS does to start a task)', async (t) => {
+  for (const definition of taskDefinitions) {
+    const requests: Request[] = definition.ContainerDefinitions.flatMap((c) => {
+      const ecr = /^\d{12}\.dkr\.ecr\.[^/]+\/([^@:]+)/.exec(c.Image)
+      const group = c.LogConfiguration?.Options['awslogs-group']
+      return [
+        ...(ecr ? [{ action: 'ecr:GetAuthorizationToken', resource: '*' }, ...['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'].map((action) => ({ action, resource: arn('ecr', `repository/${ecr[1]}`) }))] : []),
+        ...(group ? ['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({ action, resource: arn('logs', `log-group:${group}:log-stream:${c.LogConfiguration!.Options['awslogs-stream-prefix']}/${c.Name}/0123456789abcdef`) })) : []),
+        // ValueFrom: the secret's ARN, then :json-key:version-stage:version-id
+        ...(c.Secrets ?? []).map((s) => ({ action: 'secretsmanager:GetSecretValue', resource: s.ValueFrom.split(':').slice(0, 7).join(':') }))
+      ]
+    })
+    t.ok(requests.some((r) => r.action === 'secretsmanager:GetSecretValue'), `${definition.Family}: has secrets to read`)
+    const policies = cfn.rolePolicies(roleOf(definition.ExecutionRoleArn))
+    for (const request of requests) t.equal(await decide(roleSession(definition.ExecutionRoleArn), policies, request), 'Allowed', `${definition.Family} execution role: ${request.action} on ${request.resource}`)
+  }
+})
+
+t.test('the service\'s task role may send traces and EMF metrics (the collector) and open ECS Exec\'s channels', async (t) => {
+  const [service] = taskDefinitions
+  const otel = service.ContainerDefinitions.find((c) => c.Name === 'otel')!
+  const emfGroup = otel.Environment!.find((e) => e.Name === 'EMF_LOG_GROUP')!.Value
+  const config = parse(otel.Environment!.find((e) => e.Name === 'AOT_CONFIG_CONTENT')!.Value) as { exporters: Record<string, unknown> }
+  const requests: Request[] = [
+    ...('awsxray' in config.exporters ? ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'].map((action) => ({ action, resource: '*' })) : []),
+    ...('awsemf' in config.exporters ? ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'].map((action) => ({ action, resource: arn('logs', `log-group:${emfGroup}:log-stream:otel-stream-0`) })) : []),
+    // ECS Exec (enableExecuteCommand): the SSM agent's channels (ECS developer guide, "ECS Exec").
+    ...['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'].map((action) => ({ action, resource: '*' }))
+  ]
+  t.equal(requests.length, 9, 'traces, metrics and ECS Exec')
+  const policies = cfn.rolePolicies(roleOf(service.TaskRoleArn))
+  for (const request of requests) t.equal(await decide(roleSession(service.TaskRoleArn), policies, request), 'Allowed', `task role: ${request.action} on ${request.resource}`)
+})
