@@ -153,3 +153,23 @@ t.test('the service\'s task role may send traces and EMF metrics (the collector)
   const policies = cfn.rolePolicies(roleOf(service.TaskRoleArn))
   for (const request of requests) t.equal(await decide(roleSession(service.TaskRoleArn), policies, request), 'Allowed', `task role: ${request.action} on ${request.resource}`)
 })
+
+// ---- the alarm topic: CloudWatch publishes each alarm's notifications ----
+t.test('CloudWatch may publish every alarm to the topic, over TLS only', async (t) => {
+  const topic = cfn.find('AWS::SNS::Topic', () => true)
+  const topicArn = cfn.arn(topic)
+  const [policy] = Object.values(serviceTemplate.findResources('AWS::SNS::TopicPolicy'))
+    .filter((p) => JSON.stringify(p.Properties.Topics).includes(`"${topic}"`))
+    .map((p) => cfn.value(p.Properties.PolicyDocument))
+  t.ok(policy, 'the topic has a policy')
+  const alarms = Object.entries(serviceTemplate.findResources('AWS::CloudWatch::Alarm'))
+  t.equal(alarms.length, 11)
+  for (const [id, alarm] of alarms) {
+    t.same(cfn.value(alarm.Properties.AlarmActions), [topicArn], `${id} notifies the topic`)
+    const request = { action: 'sns:Publish', resource: topicArn, context: { 'aws:SourceArn': cfn.arn(id), 'aws:SourceAccount': ACCOUNT } }
+    t.equal(await decide('cloudwatch.amazonaws.com', [], request, policy), 'Allowed', `${id}: CloudWatch publishes`)
+  }
+  const [someAlarm] = alarms[0]
+  t.equal(await decide('cloudwatch.amazonaws.com', [], { action: 'sns:Publish', resource: topicArn, context: { 'aws:SourceArn': cfn.arn(someAlarm), 'aws:SourceAccount': ACCOUNT, 'aws:SecureTransport': 'false' } }, policy), 'ExplicitlyDenied', 'not over plain HTTP')
+  t.equal(await decide('cloudwatch.amazonaws.com', [], { action: 'sns:Publish', resource: topicArn, context: { 'aws:SourceArn': 'arn:aws:cloudwatch:eu-west-1:999999999999:alarm:theirs', 'aws:SourceAccount': '999999999999' } }, policy), 'ImplicitlyDenied', 'not for another account\'s alarm (confused deputy)')
+})

@@ -1,7 +1,8 @@
-import { Duration, Validations } from 'aws-cdk-lib'
+import { Duration, Stack, Validations } from 'aws-cdk-lib'
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch'
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions'
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2'
+import * as iam from 'aws-cdk-lib/aws-iam'
 import * as sns from 'aws-cdk-lib/aws-sns'
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions'
 import { Construct } from 'constructs'
@@ -85,6 +86,19 @@ export class Alarms extends Construct {
     alarm('DatabaseConnections', dbConnections, settings.maxTasks * 12 * 0.9, 'RDS connections near what the maximum task count opens')
     alarm('CacheCpu', cacheCpu, 80, 'ElastiCache engine CPU above 80 %')
     alarm('CacheEvictions', evictions, 0, 'ElastiCache is evicting keys: the node is full')
+    // enforceSSL gives the topic a policy of its own (the TLS-only deny), which replaces SNS's
+    // default one: CloudWatch is allowed to publish again, for these alarms of this account only
+    // (aws:SourceArn and aws:SourceAccount, against the confused deputy).
+    this.topic.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [this.topic.topicArn],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+        ArnEquals: { 'aws:SourceArn': this.alarms.map((a) => a.alarmArn) }
+      }
+    }))
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `${settings.serviceName}-${settings.stage}` })
     const graph = (title: string, ...left: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, width: 8 })
