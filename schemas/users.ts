@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { Timestamp } from './common.ts'
+import { DECIMAL_INTEGER, Timestamp } from './common.ts'
 import { USERNAME_MAX_LENGTH } from '../lib/username.ts'
 
 // The rule is lib/username.ts's; the schema refuses early what it never accepts. As sent, a name
@@ -38,14 +38,14 @@ export const CreatedUserSchema = Type.Object({
 })
 
 export const UserParamsSchema = Type.Object({
-  id: UserId
+  id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: `The user's id. ${DECIMAL_INTEGER}` })
 })
 
 // The cursor is the id of the last user of the previous page: opaque to clients.
 export const Cursor = Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'next_cursor of the previous page' })
 
 export const ListUsersQuerySchema = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: `Users per page. ${DECIMAL_INTEGER}` }),
   cursor: Type.Optional(Cursor)
 }, { additionalProperties: false })
 
