@@ -49,7 +49,12 @@ export function serverOptions (config: Config): FastifyServerOptions {
     pluginTimeout: 120_000,
     onConstructorPoisoning: 'error',
     onProtoPoisoning: 'error',
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 }
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // What Fastify answers before any route or hook runs, a malformed percent-encoding or a
+    // too-long path parameter, and bytes that are not HTTP: in the service's error shape, with
+    // its headers (plugins/error-handler.ts).
+    frameworkErrors: (err, request, reply) => request.server.frameworkError(err, request, reply),
+    clientErrorHandler (this: FastifyInstance, err, socket) { this.clientError(err, socket) }
   }
 }
 

@@ -1,7 +1,32 @@
-import { STATUS_CODES } from 'node:http'
+import { randomUUID } from 'node:crypto'
+import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
-import type { FastifyError, FastifyInstance } from 'fastify'
-import type { ErrorBody } from '../schemas/error.ts'
+import createError from '@fastify/error'
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { errorBody as body, rawErrorAnswer } from '../lib/error-answer.ts'
+import { helmetHeaders, SECURITY_POLICY } from '../lib/security-policy.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * Answers an error Fastify meets before any route or hook runs (a malformed percent-encoding,
+     * a path parameter over maxParamLength) as every other error: app.ts, `frameworkErrors`.
+     */
+    frameworkError (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void
+    /** Answers bytes that are not an HTTP request on `socket`: app.ts, `clientErrorHandler`. */
+    clientError (err: ConnectionError, socket: Socket): void
+  }
+}
+
+// Fastify's own messages echo the path (up to 8 KB of it) and its answers add a `code`.
+const BadUrl = createError('BAD_URL', 'The URL path holds a malformed percent-encoding', 400)
+const ParamTooLong = createError('PARAM_TOO_LONG', 'A parameter of the URL path is too long', 414)
+
+// Node's parser errors (llhttp's HPE_ codes) and what each is answered with; any other is a 400.
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request did not arrive in time'],
+  HPE_HEADER_OVERFLOW: [431, 'The request headers are too large']
+}
 
 // PostgreSQL error classes that mean "the database cannot serve", not "your request is wrong":
 // connection exception, invalid authorization (28000, 28P01: a refused role or password),
@@ -33,17 +58,17 @@ function dependencyUnavailable (err: FastifyError & { code?: string }): boolean 
   return UNAVAILABLE_MESSAGE.test(err.message)
 }
 
-function body (statusCode: number, message: string): ErrorBody {
-  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message }
-}
-
 /**
  * One error shape for the whole service. A 4xx says what was wrong with the request; a 5xx
  * says only what happened (never a database message, stack or path), and the full error is
  * logged with the request id.
  */
 export default fp(async function errorHandler (fastify: FastifyInstance) {
-  fastify.setErrorHandler(function (err: FastifyError, request, reply) {
+  // helmet's headers, as plugins/security-headers.ts puts them on every routed answer, for the
+  // answers given before its hook can run; these add the request id themselves.
+  const securityHeaders = helmetHeaders(SECURITY_POLICY)
+
+  function answer (err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
     const status = err.statusCode ?? 500
     if (status >= 400 && status < 500) {
       // Client errors: validation, bad JSON, unsupported type, too large, conflicts. Fastify's
@@ -64,6 +89,24 @@ export default fp(async function errorHandler (fastify: FastifyInstance) {
     request.log.error({ err }, 'request failed')
     const code = status >= 500 && status < 600 ? status : 500
     return reply.code(code).send(body(code, 'Internal server error'))
+  }
+
+  fastify.setErrorHandler(answer)
+
+  fastify.decorate('frameworkError', function (err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+    reply.headers(securityHeaders).header('x-request-id', request.id)
+    const known = err.code === 'FST_ERR_BAD_URL' ? new BadUrl() : err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new ParamTooLong() : err
+    answer(known, request, reply)
+  })
+
+  fastify.decorate('clientError', function (err: ConnectionError, socket: Socket) {
+    // A reset connection has nobody to answer (Fastify's default handler does the same).
+    if (err.code === 'ECONNRESET' || socket.destroyed) return
+    const [status, message] = CLIENT_ERRORS[err.code] ?? [400, 'The request is not valid HTTP']
+    const id = randomUUID()
+    fastify.log.info({ reqId: id, err: { code: err.code, message: err.message } }, 'request rejected')
+    if (socket.writable) socket.write(rawErrorAnswer(status, message, { ...securityHeaders, 'x-request-id': id }))
+    socket.destroy(err)
   })
 
   fastify.setNotFoundHandler(function (request, reply) {
