@@ -59,15 +59,23 @@ t.test('CPU and memory are settings', async (t) => {
   serviceTemplate.hasResourceProperties('AWS::ECS::TaskDefinition', { Family: 'ecs-microservice-dev', Cpu: '1024', Memory: '2048' })
 })
 
-t.test('the service: at least 2 tasks in private subnets, circuit breaker with rollback, ECS Exec', async (t) => {
+t.test('the service: in private subnets, circuit breaker with rollback, ECS Exec', async (t) => {
   template.hasResourceProperties('AWS::ECS::Service', {
     ServiceName: 'ecs-microservice',
-    DesiredCount: 2,
     LaunchType: 'FARGATE',
     EnableExecuteCommand: true,
     DeploymentConfiguration: Match.objectLike({ DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 100 }),
     NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) }
   })
+  t.pass()
+})
+
+t.test('the task count is the scaler\'s: no DesiredCount in the template (an update keeps a scaled-out count), at least minTasks', async (t) => {
+  for (const stage of ['dev', 'prod']) {
+    const { serviceTemplate } = synth({ stage, minTasks: '3', maxTasks: '6' })
+    serviceTemplate.hasResourceProperties('AWS::ECS::Service', { ServiceName: 'ecs-microservice', DesiredCount: Match.absent() })
+    serviceTemplate.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 3, MaxCapacity: 6, ScalableDimension: 'ecs:service:DesiredCount' })
+  }
   t.pass()
 })
 

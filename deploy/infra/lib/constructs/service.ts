@@ -147,7 +147,11 @@ export class Service extends Construct {
       serviceName: n.service,
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
-      desiredCount: settings.paused ? 0 : settings.minTasks,
+      // The count is the scaler's (minTasks to maxTasks, scale() below): with none in the
+      // template, a stack update keeps the running count (AWS::ECS::Service DesiredCount) instead
+      // of resetting a scaled-out service to minTasks; registering the scalable target brings a
+      // new service (ECS starts it with 1) up to minTasks (RegisterScalableTarget). Paused: 0.
+      desiredCount: settings.paused ? 0 : undefined,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [network.serviceGroup],
       assignPublicIp: false,
