@@ -52,9 +52,10 @@ export function serverOptions (config: Config): FastifyServerOptions {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // What Fastify answers before any route or hook runs, a malformed percent-encoding or a
     // too-long path parameter, and bytes that are not HTTP: in the service's error shape, with
-    // its headers (plugins/error-handler.ts).
-    frameworkErrors: (err, request, reply) => request.server.frameworkError(err, request, reply),
-    clientErrorHandler (this: FastifyInstance, err, socket) { this.clientError(err, socket) }
+    // its headers (plugins/error-handler.ts). Fastify's own, or a closed connection, where the
+    // app's plugins are not on this instance (fastify-cli's `npm run dev` encapsulates them).
+    frameworkErrors: (err, request, reply) => request.server.hasDecorator('frameworkError') ? request.server.frameworkError(err, request, reply) : request.server.errorHandler(err, request, reply),
+    clientErrorHandler (this: FastifyInstance, err, socket) { if (this.hasDecorator('clientError')) this.clientError(err, socket); else socket.destroy(err) }
   }
 }
 
