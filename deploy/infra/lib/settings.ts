@@ -5,6 +5,35 @@ import { Value } from '@sinclair/typebox/value'
 // the service). Defaults per stage below; any field can be set with `-c name=value` (flat
 // names, listed in README "Deploy to AWS"). Constructs take these as props, never process.env.
 
+/**
+ * The task sizes Fargate runs (Linux): for each CPU value (units, 1024 = 1 vCPU), the memory
+ * values in MiB, from the Amazon ECS developer guide, "Troubleshoot Amazon ECS task definition
+ * invalid CPU or memory errors" (task-cpu-memory-error.html). 8 and 16 vCPU need platform 1.4.0.
+ */
+export const FARGATE_SIZES: Record<number, readonly number[]> = {
+  256: [512, 1024, 2048],
+  512: steps(1024, 4096, 1024),
+  1024: steps(2048, 8192, 1024),
+  2048: steps(4096, 16_384, 1024),
+  4096: steps(8192, 30_720, 1024),
+  8192: steps(16_384, 61_440, 4096),
+  16_384: steps(32_768, 122_880, 8192)
+}
+
+function steps (from: number, to: number, by: number): number[] {
+  return Array.from({ length: (to - from) / by + 1 }, (_, i) => from + i * by)
+}
+
+/** Why Fargate refuses a task of cpu units and memory MiB, or null when it runs one. */
+export function fargateSizeError (cpu: number, memory: number): string | null {
+  const memories = FARGATE_SIZES[cpu]
+  if (!memories) return `Fargate has no task of ${cpu} CPU units (${Object.keys(FARGATE_SIZES).join(', ')})`
+  if (memories.includes(memory)) return null
+  const fits = Object.entries(FARGATE_SIZES).filter(([, m]) => m.includes(memory)).map(([c]) => c)
+  return `Fargate has no task of ${cpu} CPU units with ${memory} MiB: ${cpu} takes ${memories.length > 3 ? `${memories[0]} to ${memories.at(-1)} MiB in steps of ${memories[1] - memories[0]}` : `${memories.join(', ')} MiB`}` +
+    (fits.length ? `; ${memory} MiB goes with taskCpu ${fits.join(' or ')}` : '')
+}
+
 const Digest = Type.String({ pattern: '^sha256:[0-9a-f]{64}$', description: 'an image digest, sha256:<64 hex>, as npm run push prints it' })
 
 export const SettingsSchema = Type.Object({
@@ -33,8 +62,9 @@ export const SettingsSchema = Type.Object({
   cacheNodeType: Type.String({ pattern: '^cache\\.[a-z0-9]+\\.[a-z0-9]+$' }),
   cacheMultiAz: Type.Boolean(),
 
-  taskCpu: Type.Union([256, 512, 1024, 2048, 4096].map((n) => Type.Literal(n))),
-  taskMemoryMiB: Type.Integer({ minimum: 512, maximum: 30_720 }),
+  // A pair of FARGATE_SIZES below (checked in loadSettings).
+  taskCpu: Type.Union(Object.keys(FARGATE_SIZES).map((n) => Type.Literal(Number(n)))),
+  taskMemoryMiB: Type.Integer({ minimum: 512, maximum: 122_880 }),
   minTasks: Type.Integer({ minimum: 2, maximum: 100 }),
   // No task runs (desired and minimum 0): the first deploy, before the migrations have run once.
   paused: Type.Boolean(),
@@ -131,6 +161,8 @@ export function loadSettings (context: Record<string, unknown>): Settings {
     throw new SettingsError(`Invalid setting ${name} (${given}): ${error.message}${error.schema.description ? ` (${error.schema.description})` : ''}`)
   }
   const valid = settings as Settings
+  const size = fargateSizeError(valid.taskCpu, valid.taskMemoryMiB)
+  if (size) throw new SettingsError(`Invalid setting taskMemoryMiB=${valid.taskMemoryMiB} with taskCpu=${valid.taskCpu}: ${size}`)
   if (valid.maxTasks < valid.minTasks) throw new SettingsError(`Invalid setting maxTasks=${valid.maxTasks}: below minTasks=${valid.minTasks}`)
   return valid
 }

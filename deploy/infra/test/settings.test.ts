@@ -1,5 +1,5 @@
 import t from 'tap'
-import { loadSettings, STAGE_DEFAULTS } from '../lib/settings.ts'
+import { fargateSizeError, FARGATE_SIZES, loadSettings, STAGE_DEFAULTS } from '../lib/settings.ts'
 import { context } from './helper.ts'
 
 t.test('a missing or bad setting stops synth with a message naming it', async (t) => {
@@ -33,4 +33,23 @@ t.test('dev and prod defaults: prod redundant and protected, dev small', async (
   t.match(prod, { stage: 'prod', natGateways: 1, databaseMultiAz: true, cacheMultiAz: true, minTasks: 2, databaseBackupDays: 14 })
   t.equal(loadSettings(context({ stage: 'prod', maxTasks: '20', databaseMultiAz: 'false' })).maxTasks, 20, 'context strings converted')
   t.equal(Object.keys(STAGE_DEFAULTS).join(), 'dev,prod')
+})
+
+t.test('taskCpu and taskMemoryMiB must be a pair Fargate runs: a bad one stops synth with what would fit', async (t) => {
+  const bad: Array<[string, string, RegExp]> = [
+    ['256', '4096', /taskMemoryMiB=4096 with taskCpu=256: .*256 takes 512, 1024, 2048 MiB; 4096 MiB goes with taskCpu 512 or 1024 or 2048/],
+    ['4096', '1024', /taskMemoryMiB=1024 with taskCpu=4096: .*4096 takes 8192 to 30720 MiB in steps of 1024; 1024 MiB goes with taskCpu 256 or 512/],
+    ['512', '1500', /taskMemoryMiB=1500 with taskCpu=512: .*1024 to 4096 MiB in steps of 1024$/],
+    ['8192', '20000', /taskCpu=8192/],
+    ['1024', '1024', /taskCpu=1024/]
+  ]
+  for (const [taskCpu, taskMemoryMiB, message] of bad) {
+    t.throws(() => loadSettings(context({ taskCpu, taskMemoryMiB })), { name: 'SettingsError', message }, `${taskCpu}/${taskMemoryMiB}`)
+  }
+  for (const [taskCpu, taskMemoryMiB] of [['256', '512'], ['256', '2048'], ['512', '1024'], ['512', '4096'], ['1024', '8192'], ['2048', '5120'], ['4096', '30720'], ['8192', '61440'], ['16384', '122880']]) {
+    t.match(loadSettings(context({ taskCpu, taskMemoryMiB })), { taskCpu: Number(taskCpu), taskMemoryMiB: Number(taskMemoryMiB) }, `${taskCpu}/${taskMemoryMiB} runs`)
+  }
+  t.equal(fargateSizeError(300, 1024), 'Fargate has no task of 300 CPU units (256, 512, 1024, 2048, 4096, 8192, 16384)')
+  t.same(FARGATE_SIZES[2048].length, 13, '2048: 4 to 16 GiB by 1 GiB')
+  for (const stage of ['dev', 'prod'] as const) t.equal(fargateSizeError(STAGE_DEFAULTS[stage].taskCpu!, STAGE_DEFAULTS[stage].taskMemoryMiB!), null, `${stage}'s defaults run`)
 })
