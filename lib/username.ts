@@ -29,6 +29,9 @@ const WIDE_OR_NARROW = /[\u3000\uFF01-\uFFEE]/gu
 // PRECIS LetterDigits (RFC 8264, 9.1), narrowed: no Lt, Nl or No (they are never PVALID).
 const LETTER_MARK_DIGIT = /^[\p{Ll}\p{Lu}\p{Lo}\p{Lm}\p{Mn}\p{Mc}\p{Nd}]$/u
 const PUNCTUATION = /^[_.-]$/u
+const ASCII_ALLOWED = /^[a-z0-9_.-]$/u
+const ASCII_LETTER = /^[a-z]$/u
+const LATIN = ['Latin']
 // RFC 8264 9.4-9.8: join controls, old Hangul jamo, default-ignorable and noncharacter code points.
 const DISALLOWED = /^[\p{Join_Control}\p{Default_Ignorable_Code_Point}\p{Noncharacter_Code_Point}\u1100-\u11FF\uA960-\uA97F\uD7B0-\uD7FF]$/u
 // RFC 5892, 2.6: letters the IDNA and PRECIS tables disallow by exception (tatweel, NKo
@@ -57,7 +60,7 @@ function map (input: string): string {
 
 /** Why `char` may not be in a name, or undefined when it may (RFC 8264's IdentifierClass, narrowed). */
 function refusedCharacter (char: string): string | undefined {
-  if (PUNCTUATION.test(char)) return undefined
+  if (ASCII_ALLOWED.test(char)) return undefined
   const allowed = LETTER_MARK_DIGIT.test(char) && !DISALLOWED.test(char) && !EXCEPTION_DISALLOWED.test(char) &&
     // HasCompat (RFC 8264, 9.17): a compatibility character (ligature, superscript, ...).
     char.normalize('NFKC') === char
@@ -67,6 +70,8 @@ function refusedCharacter (char: string): string | undefined {
 
 /** The recommended scripts `char` is used in (its Script_Extensions), or 'any' for a Common or Inherited one. */
 function scriptsOf (char: string): string[] | 'any' {
+  // Most names are ASCII: their letters spare the 29 tests below.
+  if (ASCII_LETTER.test(char)) return LATIN
   if (COMMON_OR_INHERITED.test(char)) return 'any'
   return RECOMMENDED.filter(({ test }) => test.test(char)).map(({ script }) => script)
 }
