@@ -14,7 +14,8 @@ export class AccessLogController extends LogController {
       method: request.method,
       url: request.url,
       statusCode: reply.statusCode,
-      ip: request.ip,
+      // Taken as the request arrived: a client that hung up has no address on its socket any more.
+      ip: request.clientAddress ?? request.ip,
       responseTime: reply.elapsedTime
     }
     if (error) reply.log.error({ ...line, err: error }, 'request errored')

@@ -42,7 +42,9 @@ export default fp(async function telemetry (fastify: FastifyInstance) {
   const pending = meter.createObservableUpDownCounter('db.client.connection.pending_requests', { description: 'Requests waiting for a pooled connection', unit: '{request}' })
   const max = meter.createObservableUpDownCounter('db.client.connection.max', { description: 'Largest size of the request pool', unit: '{connection}' })
   const buffered = meter.createObservableGauge('visits.buffer.pending', { description: 'Visits buffered or being written', unit: '{visit}' })
-  const dropped = meter.createObservableCounter('visits.dropped', { description: 'Visits dropped because the buffer was full', unit: '{visit}' })
+  const dropped = meter.createObservableCounter('visits.dropped', { description: 'Visits not written, by reason: buffer_full (the database was away too long) or rejected (the database refused the row)', unit: '{visit}' })
+  const writeAge = meter.createObservableGauge('visits.write.age', { description: 'Seconds since visits were last written (absent before the first write)', unit: 's' })
+  const oldestPending = meter.createObservableGauge('visits.pending.age', { description: 'Seconds the oldest visit not yet written has waited', unit: 's' })
   const ready = meter.createObservableGauge('service.dependency.ready', { description: '1 when the last readiness check reached the dependency, else 0 (migrating counts as 0)' })
   const memory = meter.createObservableGauge('process.memory.usage', { description: 'Resident set size of the process', unit: 'By' })
 
@@ -53,12 +55,15 @@ export default fp(async function telemetry (fastify: FastifyInstance) {
     result.observe(pending, waitingCount, pool)
     result.observe(max, fastify.config.DB_POOL_MAX, pool)
     result.observe(buffered, fastify.visits.pending)
-    result.observe(dropped, fastify.visits.dropped)
+    for (const [reason, count] of Object.entries(fastify.visits.droppedBy)) result.observe(dropped, count, { reason })
+    const age = fastify.visits.lastWriteAgeSeconds
+    if (age !== null) result.observe(writeAge, age)
+    result.observe(oldestPending, fastify.visits.oldestPendingSeconds)
     const { database, redis } = fastify.health.checks
     result.observe(ready, database === 'connected' ? 1 : 0, { dependency: 'database' })
     result.observe(ready, redis === 'disconnected' ? 0 : 1, { dependency: 'redis' })
     result.observe(memory, process.memoryUsage.rss())
-  }, [connections, pending, max, buffered, dropped, ready, memory])
+  }, [connections, pending, max, buffered, dropped, writeAge, oldestPending, ready, memory])
 
   fastify.addHook('onClose', async () => {
     const providers = [trace.getTracerProvider() as Flushable, metrics.getMeterProvider() as Flushable]

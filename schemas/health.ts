@@ -24,7 +24,10 @@ export const HealthSchema = Type.Object({
   checks: ChecksSchema,
   visits: Type.Object({
     pending: Type.Integer({ minimum: 0, description: 'Visits buffered, not yet written' }),
-    dropped: Type.Integer({ minimum: 0, description: 'Visits dropped since start because the buffer was full' })
+    dropped: Type.Integer({ minimum: 0, description: 'Visits not written since start: the buffer was full, or the database refused the row' }),
+    refused: Type.Integer({ minimum: 0, description: 'Of the dropped, those the database refused as invalid (logged once per reason)' }),
+    last_write_age_seconds: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: 'Seconds since visits were last written; null before the first write' }),
+    oldest_pending_seconds: Type.Number({ minimum: 0, description: 'How long the oldest visit not yet written has waited; 0 when none is pending' })
   })
 })
 

@@ -19,3 +19,14 @@ t.test('100 concurrent increments give 100 distinct values with no gap', async (
   const values = answers.map((r) => r.json().counter).sort((a, b) => a - b)
   t.same(values, Array.from({ length: 100 }, (_, i) => i + 1))
 })
+
+t.test('HEAD /api/cache-test answers 200 and changes nothing', async (t) => {
+  const app = await build(t)
+  for (let i = 0; i < 3; i++) {
+    const head = await app.inject({ method: 'HEAD', url: '/api/cache-test' })
+    t.equal(head.statusCode, 200)
+    t.equal(head.body, '')
+  }
+  t.equal(await app.cache.get('cache_test_counter'), null, 'no counter was created')
+  t.equal((await app.inject({ method: 'GET', url: '/api/cache-test' })).json().counter, 1, 'the first GET counts 1')
+})

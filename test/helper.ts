@@ -99,10 +99,15 @@ export async function testConfig (env: Record<string, string> = {}): Promise<Con
   })
 }
 
-/** The real app, built through app.ts exactly as server.ts builds it, closed when `t` ends. */
-export async function build (t: Test, env: Record<string, string> = {}, setup?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
+/**
+ * The real app, built through app.ts exactly as server.ts builds it, closed when `t` ends.
+ * `logStream` receives its log lines (JSON, one a write) instead of standard output.
+ */
+export async function build (t: Test, env: Record<string, string> = {}, setup?: (app: FastifyInstance) => void, logStream?: { write (line: string): void }): Promise<FastifyInstance> {
   const config = await testConfig(env)
-  const app = Fastify(serverOptions(config))
+  const options = serverOptions(config)
+  if (logStream) options.logger = { ...(options.logger as object), stream: logStream }
+  const app = Fastify(options)
   await app.register(fp(serviceApp), { config })
   setup?.(app)
   app.addHook('onClose', async () => { if (app.embeddedDatabase) openEmbedded.delete(app.embeddedDatabase) })

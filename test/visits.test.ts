@@ -64,3 +64,43 @@ t.test('closing the app flushes the buffer: no visit that got a response is lost
   const [{ count }] = await query<{ count: string }>('SELECT count(*) AS count FROM visits')
   t.equal(Number(count), N, 'rows and totals agree')
 })
+
+t.test('a visit the database refuses is dropped alone, counted and logged once; the others are written', async (t) => {
+  const lines: string[] = []
+  const logged = await build(t, { LOG_LEVEL: 'warn' }, undefined, { write: (line: string) => lines.push(line) })
+  // The database refuses visits of one route (a constraint the test adds): a data error, 23514.
+  await query("ALTER TABLE visits ADD CONSTRAINT no_info CHECK (route <> '/api/info')")
+  t.teardown(() => query('ALTER TABLE visits DROP CONSTRAINT IF EXISTS no_info'))
+  for (let i = 0; i < 30; i++) await logged.inject({ method: 'GET', url: i % 10 === 3 ? '/api/info' : '/' })
+  await sleep(20)
+  await logged.visits.flush()
+  t.equal(logged.visits.pending, 0, 'nothing is kept for a retry that would fail again')
+  const [{ total }] = await query<{ total: string }>("SELECT coalesce(sum(total), 0) AS total FROM visit_totals WHERE route = '/'")
+  t.equal(Number(total), 27, 'every other visit is written')
+  const health = (await logged.inject({ method: 'GET', url: '/health' })).json()
+  t.match(health.visits, { pending: 0, dropped: 3, refused: 3 })
+  const refusals = lines.filter((l) => l.includes('refused by the database'))
+  t.equal(refusals.length, 1, 'one line for the reason, not one per row')
+  t.match(JSON.parse(refusals[0]), { level: 50, err: { code: '23514' }, visit: { route: '/api/info' } })
+})
+
+t.test('HEAD is not a visit', async (t) => {
+  const app = await build(t)
+  for (const url of ['/', '/api/info', '/api/users']) t.equal((await app.inject({ method: 'HEAD', url })).statusCode, 200, `HEAD ${url}`)
+  await app.inject({ method: 'GET', url: '/' })
+  await sleep(20)
+  await app.visits.flush()
+  t.same(await query('SELECT method, route FROM visits'), [{ method: 'GET', route: '/' }])
+})
+
+t.test('X-Forwarded-For that is not an IP address is not stored: the peer is', async (t) => {
+  const app = await build(t)
+  const forwarded = ['<script>alert(1)</script>', 'x'.repeat(8000), "1' AND 1=1 --", '2001:db8::7', '198.51.100.7']
+  for (const xff of forwarded) await app.inject({ method: 'GET', url: '/', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': xff } })
+  await sleep(20)
+  await app.visits.flush()
+  const ips = (await query<{ client_ip: string }>('SELECT client_ip FROM visits ORDER BY id')).map((r) => r.client_ip)
+  t.same(ips, ['127.0.0.1', '127.0.0.1', '127.0.0.1', '2001:db8::7', '198.51.100.7'])
+  const [{ type }] = await query<{ type: string }>("SELECT data_type AS type FROM information_schema.columns WHERE table_name = 'visits' AND column_name = 'client_ip'")
+  t.equal(type, 'inet', 'the column holds addresses only')
+})

@@ -16,13 +16,20 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (_request, reply) => {
     // The last background check's result (plugins/health.ts): no I/O on the probe's path.
     const { checks } = fastify.health
+    const { visits } = fastify
     const healthy = Object.values(checks).every((state) => state === 'connected' || state === 'embedded')
     return reply.code(healthy ? 200 : 503).send({
       status: healthy ? 'healthy' : 'degraded',
       service: fastify.config.SERVICE_NAME,
       timestamp: new Date().toISOString(),
       checks,
-      visits: { pending: fastify.visits.pending, dropped: fastify.visits.dropped }
+      visits: {
+        pending: visits.pending,
+        dropped: visits.dropped,
+        refused: visits.droppedBy.rejected,
+        last_write_age_seconds: visits.lastWriteAgeSeconds,
+        oldest_pending_seconds: visits.oldestPendingSeconds
+      }
     })
   })
 

@@ -1,10 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
+// One tap run's files: its `before` and `after` scripts and its test files are children of one
+// tap process, so two runs at once in one checkout (a unit tier beside `npm test`) do not read
+// each other's servers.
+const RUN = process.env.TAP_BEFORE ? `-${process.ppid}` : ''
 // Where the `before` script leaves the servers it found or started, for the test files.
-export const SERVERS_FILE = join(import.meta.dirname, '..', '..', '.tap', 'test-servers.json')
+export const SERVERS_FILE = join(import.meta.dirname, '..', '..', '.tap', `test-servers${RUN}.json`)
 // Test files that could not run for want of real servers, one a line, for the `after` script.
-export const NOT_RUN_FILE = join(import.meta.dirname, '..', '..', '.tap', 'not-run.txt')
+export const NOT_RUN_FILE = join(import.meta.dirname, '..', '..', '.tap', `not-run${RUN}.txt`)
 
 export const POSTGRES_IMAGE = 'postgres:16'
 export const REDIS_IMAGE = 'redis:7'
