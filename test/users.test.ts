@@ -95,7 +95,11 @@ t.test('names that read the same are one user: case, full width and decompositio
   t.equal((await createUser(app, 'REN\u00c9E')).statusCode, 409, 'precomposed É is the same name')
   const one = await app.inject({ method: 'GET', url: `/api/users/${decomposed.json().user.id}` })
   t.equal(one.json().username, 'ren\u00e9e', 'GET returns what is stored')
-  t.equal((await app.inject({ method: 'GET', url: '/api/users' })).json().count, 2)
+  const wide = await createUser(app, 'ＵＳＥＲ＿１．２－３')
+  t.equal(wide.statusCode, 201, 'full-width letters, digits and "_ . -" pass the schema')
+  t.equal(wide.json().user.username, 'user_1.2-3', 'stored at their usual width')
+  t.equal((await createUser(app, 'user_1.2-3')).statusCode, 409)
+  t.equal((await app.inject({ method: 'GET', url: '/api/users' })).json().count, 3)
 })
 
 t.test('a name mixing scripts is refused with the reason; a name wholly in Cyrillic is fine', async (t) => {
