@@ -20,7 +20,7 @@ export const UserId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGE
 
 export const UserSchema = Type.Object({
   id: UserId,
-  username: Type.String({ description: 'As stored: normalised (see CreateUser), or as it was for a user taken over from the Flask service' }),
+  username: Type.String({ description: 'As stored: normalised (see the username of POST /api/users), or as it was for a user taken over from the Flask service' }),
   created_at: Timestamp
 }, { $id: 'User', title: 'User' })
 
