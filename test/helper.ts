@@ -216,11 +216,11 @@ export async function startServer (env: Record<string, string>) {
 export function unavailableReasons (output: string): Record<string, number> {
   const reasons: Record<string, number> = {}
   for (const line of output.split('\n')) {
-    if (!line.includes('unavailable"')) continue
+    if (!line.includes('unavailable"') && !line.includes('answered 503"')) continue
     try {
-      const { msg, err } = JSON.parse(line) as { msg?: string, err?: { code?: string, message?: string } }
-      if (msg !== 'dependency unavailable' && msg !== 'service unavailable') continue
-      const reason = `${err?.code ?? ''} ${err?.message ?? ''}`.trim().slice(0, 200)
+      const { msg, err, pressure } = JSON.parse(line) as { msg?: string, err?: { code?: string, message?: string }, pressure?: string }
+      if (msg !== 'dependency unavailable' && msg !== 'service unavailable' && msg !== 'overloaded: answered 503') continue
+      const reason = pressure ? `pressure: ${pressure}` : `${err?.code ?? ''} ${err?.message ?? ''}`.trim().slice(0, 200)
       reasons[reason] = (reasons[reason] ?? 0) + 1
     } catch {}
   }

@@ -1,5 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { build, serverTests, until200 } from './helper.ts'
+import fp from 'fastify-plugin'
+import Fastify from 'fastify'
+import serviceApp, { serverOptions } from '../app.ts'
+import { build, serverTests, testConfig, until200 } from './helper.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()
@@ -23,4 +26,64 @@ t.test('a saturated event loop answers 503 with Retry-After, and recovers when t
   t.equal((await app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200, 'liveness is not failed by pressure')
 
   t.equal((await until200(app, '/')).statusCode, 200, 'serving again once the loop is free')
+})
+
+/** Holds the event loop as CPU-bound work would, then lets under-pressure's sample timer run. */
+async function saturate (ms: number): Promise<void> {
+  const until = Date.now() + ms
+  while (Date.now() < until) { /* busy */ }
+  await sleep(1)
+}
+
+/** Saturates the loop until under-pressure has seen it (a sample taken wholly inside a block). */
+async function overload (app: { isUnderPressure (): boolean }): Promise<void> {
+  for (let i = 0; i < 20 && !app.isUnderPressure(); i++) await saturate(400)
+}
+
+t.test('under pressure, every route of the OpenAPI document answers 503 in the error shape with Retry-After, never 500', async (t) => {
+  const app = await build(t, { MAX_EVENT_LOOP_DELAY_MS: '200' })
+  t.equal((await until200(app, '/')).statusCode, 200, 'serving once start-up work is done')
+  await app.inject({ method: 'POST', url: '/api/users', payload: { username: 'pressured' } })
+  const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, unknown>> }
+  const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => ({ method: method.toUpperCase(), url: path.replace(/\{[^}]+\}/g, '1') })))
+  t.ok(operations.length >= 8, `${operations.length} operations`)
+  for (const { method, url } of operations) {
+    await overload(app)
+    const res = await app.inject({ method: method as 'GET', url, ...(method === 'POST' ? { payload: { username: `p${Date.now()}` } } : {}) })
+    if (url === '/health/live') {
+      t.equal(res.statusCode, 200, 'liveness is not failed by pressure')
+      continue
+    }
+    t.equal(res.statusCode, 503, `${method} ${url}`)
+    t.ok(Number(res.headers['retry-after']) > 0, `${method} ${url}: Retry-After`)
+    t.same(res.json(), { statusCode: 503, error: 'Service Unavailable', message: 'The service is overloaded; try again shortly' }, `${method} ${url}: the error shape`)
+  }
+})
+
+t.test('the first requests after start-up are served: the start-up\'s own delay is not pressure', async (t) => {
+  const config = await testConfig({ MAX_EVENT_LOOP_DELAY_MS: '200' })
+  const app = Fastify(serverOptions(config))
+  t.teardown(() => app.close())
+  await app.register(fp(serviceApp), { config })
+  // Start-up work that holds the loop (compiling schemas, the embedded database's start).
+  await app.register(async () => { await saturate(1_500) })
+  await app.ready()
+  const answers = await Promise.all(Array.from({ length: 5 }, () => app.inject({ method: 'GET', url: '/api/info' })))
+  t.same(answers.map((r) => r.statusCode), [200, 200, 200, 200, 200])
+  // and real saturation afterwards still answers 503
+  await sleep(600)
+  await overload(app)
+  t.equal((await app.inject({ method: 'GET', url: '/api/info' })).statusCode, 503, 'saturation after start-up is pressure')
+})
+
+t.test('a 503 from the guard is logged as one line without a stack', async (t) => {
+  const lines: string[] = []
+  const app = await build(t, { MAX_EVENT_LOOP_DELAY_MS: '200', LOG_LEVEL: 'warn' }, undefined, { write: (line: string) => lines.push(line) })
+  await until200(app, '/')
+  await overload(app)
+  t.equal((await app.inject({ method: 'GET', url: '/api/info' })).statusCode, 503)
+  const logged = lines.map((l) => JSON.parse(l)).filter((l) => l.level >= 40)
+  t.equal(logged.length, 1, 'one line')
+  t.match(logged[0], { level: 40, msg: 'overloaded: answered 503', pressure: 'eventLoopDelay' })
+  t.notMatch(lines.join(''), /"stack"/, 'no stack')
 })

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { HealthSchema, LiveSchema } from '../../schemas/health.ts'
-import { errorResponses } from '../../schemas/error.ts'
+import { ErrorRef, errorResponses } from '../../schemas/error.ts'
+import { Type } from '@sinclair/typebox'
 
 const health: FastifyPluginAsyncTypebox = async (fastify) => {
   // Readiness, for the load balancer: 503 takes this task out of rotation while a dependency
@@ -11,7 +12,8 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'getReadiness',
       summary: 'Readiness: the database and Redis answered the last background check',
       tags: ['health'],
-      response: { 200: HealthSchema, 503: HealthSchema, ...errorResponses }
+      // 503: degraded (the health document), or refused before the check (the error shape).
+      response: { 200: HealthSchema, 503: Type.Union([HealthSchema, ErrorRef]), ...errorResponses }
     }
   }, async (_request, reply) => {
     // The last background check's result (plugins/health.ts): no I/O on the probe's path.
