@@ -10,11 +10,23 @@ export CDK_DISABLE_CLI_TELEMETRY=true
 digest=sha256:$(printf '%064d' 0)
 for stage in dev prod; do
   out=$(mktemp -d)
-  npx cdk synth --no-lookups -q -o "$out" -c "stage=$stage" -c githubRepository=acme/ecs-microservice \
-    -c "appImageDigest=$digest" -c "nginxImageDigest=$digest"
+  said=$(npx cdk synth --no-lookups -q -o "$out" -c "stage=$stage" -c githubRepository=acme/ecs-microservice \
+    -c "appImageDigest=$digest" -c "nginxImageDigest=$digest" 2>&1)
   ls "$out"/*.template.json
   rm -rf "$out"
+  # Nothing but the CLI's two lines: no unconfigured feature flags (cdk.json has those `cdk init`
+  # writes for this aws-cdk-lib), no warning, no unacknowledged validation finding.
+  extra=$(grep -vE '^\s*$|^Successfully synthesized to |^Supply a stack id ' <<<"$said" || true)
+  [ -z "$extra" ] || { echo "cdk synth of $stage said more than it should:" >&2; echo "$extra" >&2; exit 1; }
 done
+# cdk.json's feature flags are the recommended ones of the installed aws-cdk-lib, every one.
+node -e '
+  const flags = require("./node_modules/aws-cdk-lib/recommended-feature-flags.json")
+  const context = require("./cdk.json").context
+  const off = Object.keys(flags).filter((k) => JSON.stringify(context[k]) !== JSON.stringify(flags[k]))
+  if (off.length) { console.error("cdk.json differs from the recommended feature flags: " + off.join(", ")); process.exit(1) }
+'
+echo "cdk.json: the $(node -p 'Object.keys(require("./cdk.json").context).length') recommended feature flags of aws-cdk-lib $(node -p 'require("aws-cdk-lib/package.json").version')"
 # A missing setting fails synth and names it.
 if npx cdk synth --no-lookups -q -o "$(mktemp -d)" -c githubRepository=acme/ecs-microservice 2> /tmp/infra-synth.err; then
   echo "synth passed without the image digests" >&2; exit 1

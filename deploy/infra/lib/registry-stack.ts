@@ -96,7 +96,7 @@ export class RegistryStack extends Stack {
     for (const resource of wildcards) {
       Validations.of(role).acknowledge({
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
-        reason: 'Wildcards only where AWS offers no narrower resource: ecr:GetAuthorizationToken and ecs:RegisterTaskDefinition/DescribeTaskDefinition take "*"; the rest name this service\'s migration family (any revision), tasks of its cluster, its roles (by name prefix, passed to ECS only), its log groups and its service stack (any stack id).'
+        reason: 'Wildcards only where AWS offers no narrower resource: ecr:GetAuthorizationToken, ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition take "*"; the rest name this service\'s migration family (any revision), tasks of its cluster, its roles (by name prefix, passed to ECS only), its log groups and its service stack (any stack id).'
       })
     }
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { App, Validations } from 'aws-cdk-lib'
 import { Template } from 'aws-cdk-lib/assertions'
 import { AwsSolutionsChecks } from 'cdk-nag'
@@ -12,12 +14,15 @@ export function context (extra: Record<string, string> = {}): Record<string, str
   return { githubRepository: 'acme/ecs-microservice', appImageDigest: DIGEST, nginxImageDigest: NGINX_DIGEST, ...extra }
 }
 
+/** cdk.json's context: the feature flags `cdk synth` runs with. */
+export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context
+
 /**
- * Both stacks of a stage synthesized as `cdk synth` does, with the AwsSolutions rules: a finding
+ * Both stacks of a stage synthesized as `cdk synth` does (cdk.json's feature flags), with the AwsSolutions rules: a finding
  * that is neither fixed nor acknowledged throws here, so every test synth is also a nag check.
  */
 export function synth (extra: Record<string, string> = {}) {
-  const app = new App({ context: context(extra) })
+  const app = new App({ context: { ...CDK_JSON_CONTEXT, ...context(extra) } })
   const built = buildApp(app)
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app))
   return {

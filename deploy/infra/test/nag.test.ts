@@ -2,6 +2,8 @@
 // fixed nor acknowledged fails it. The acknowledgements themselves are listed here, each with
 // the construct it sits on, so that a new one is a visible change to this file.
 import { Validations } from 'aws-cdk-lib'
+import { Template } from 'aws-cdk-lib/assertions'
+import * as iam from 'aws-cdk-lib/aws-iam'
 import t from 'tap'
 import { CERTIFICATE, synth } from './helper.ts'
 
@@ -45,4 +47,22 @@ t.test('prod with a certificate: only the acknowledgements every stage has', asy
 t.test('dev without a certificate: also single-AZ data, no deletion protection, HTTP only', async (t) => {
   t.same(acknowledged({}), [...ALWAYS, 'ecs-microservice-STAGE-service/Cache/ReplicationGroup: AEC4', 'ecs-microservice-STAGE-service/Database/Instance: RDS10',
     'ecs-microservice-STAGE-service/Database/Instance: RDS3', 'ecs-microservice-STAGE-service/Edge/LoadBalancer: ELB1'].map((line) => line.replaceAll('STAGE', 'dev')).sort())
+})
+
+t.test('an acknowledged IAM5 "*" names, in its reason, every action its role is granted on "*"', async (t) => {
+  for (const stage of ['dev', 'prod']) {
+    const { app, registry, service } = synth({ stage })
+    for (const construct of app.node.findAll()) {
+      const reasons = construct.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((entry) => Object.entries(entry.data as Record<string, string>)).filter(([id]) => id === 'AwsSolutions::AwsSolutions-IAM5[Resource::*]').map(([, reason]) => reason)
+      if (!reasons.length || !(construct instanceof iam.Role)) continue
+      const stack = construct.stack === registry ? registry : service
+      const roleId = stack.resolve((construct.node.defaultChild as iam.CfnRole).logicalId)
+      const policies = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+      const onAll = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[], Resource: unknown }>)
+        .filter((s) => [s.Resource].flat().includes('*')).flatMap((s) => [s.Action].flat())
+      t.ok(onAll.length, `${construct.node.path}: grants something on "*"`)
+      for (const action of onAll) t.ok(reasons.some((reason) => reason.includes(action)), `${construct.node.path}: the reason names ${action}`)
+    }
+  }
 })

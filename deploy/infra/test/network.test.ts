@@ -15,6 +15,12 @@ t.test('a VPC over two zones: public, private with egress and isolated subnets, 
   t.pass()
 })
 
+t.test('the VPC\'s default security group is stripped of its rules', async (t) => {
+  template.resourceCountIs('Custom::VpcRestrictDefaultSG', 1)
+  template.hasResourceProperties('Custom::VpcRestrictDefaultSG', { DefaultSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NetworkVpc'), 'DefaultSecurityGroup'] } })
+  t.pass()
+})
+
 t.test('only the load balancer reaches the tasks, on nginx\'s port 80', async (t) => {
   const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')) as Array<{ Properties: Record<string, unknown> }>
   const toTasks = ingress.filter((r) => JSON.stringify(r.Properties.GroupId) === JSON.stringify(ref(service.network.serviceGroup)))

@@ -152,6 +152,7 @@ t.test('the service\'s task role may send traces and EMF metrics (the collector)
   t.equal(requests.length, 9, 'traces, metrics and ECS Exec')
   const policies = cfn.rolePolicies(roleOf(service.TaskRoleArn))
   for (const request of requests) t.equal(await decide(roleSession(service.TaskRoleArn), policies, request), 'Allowed', `task role: ${request.action} on ${request.resource}`)
+  t.equal(await decide(roleSession(service.TaskRoleArn), policies, { action: 'logs:PutLogEvents', resource: arn('logs', 'log-group:/ecs/ecs-microservice-prod/app:log-stream:x') }), 'ImplicitlyDenied', 'not into the app\'s own log group')
 })
 
 // ---- the alarm topic: CloudWatch publishes each alarm's notifications ----

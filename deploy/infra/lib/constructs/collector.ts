@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Duration, RemovalPolicy } from 'aws-cdk-lib'
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib'
 import * as ecs from 'aws-cdk-lib/aws-ecs'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import * as logs from 'aws-cdk-lib/aws-logs'
@@ -75,6 +75,11 @@ export class Collector extends Construct {
       // The image's own check of the health_check extension.
       healthCheck: { command: ['CMD', '/healthcheck'], interval: Duration.seconds(10), timeout: Duration.seconds(3), retries: 3, startPeriod: Duration.seconds(10) },
       logging: logging(ownLogs, 'otel')
+    })
+
+    Validations.of(taskDefinition).acknowledge({
+      id: 'CloudFormation-Validate::E1029',
+      reason: 'The ${env:AWS_REGION}, ${env:EMF_NAMESPACE} and ${env:EMF_LOG_GROUP} of AOT_CONFIG_CONTENT are the collector\'s own references to its environment, expanded by the collector when it starts; CloudFormation must leave them as they are.'
     })
 
     const role = taskDefinition.taskRole

@@ -36,7 +36,10 @@ export class Network extends Construct {
         { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
         { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }
       ],
-      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.ALL } }
+      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.ALL } },
+      // The VPC's default security group loses its rules (a custom resource of the CDK's does it):
+      // nothing placed in it by mistake can talk to anything.
+      restrictDefaultSecurityGroup: true
     })
 
     const group = (id: string, description: string, allowAllOutbound: boolean) =>

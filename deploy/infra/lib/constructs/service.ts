@@ -189,9 +189,10 @@ export class Service extends Construct {
     const wildcard = 'AwsSolutions::AwsSolutions-IAM5[Resource::*]'
     for (const definition of [this.taskDefinition, this.migrationTask]) {
       Validations.of(definition).acknowledge({ id: 'AwsSolutions::AwsSolutions-ECS2', reason: 'Plain environment variables hold settings only (hosts, ports, modes, the collector\'s configuration); every password and token comes from Secrets Manager (secrets).' })
-      Validations.of(definition.obtainExecutionRole()).acknowledge({ id: wildcard, reason: 'Pulling images: ecr:GetAuthorizationToken is account-wide by design; the pulls themselves are scoped to the two repositories.' })
+      Validations.of(definition.obtainExecutionRole()).acknowledge({ id: wildcard, reason: 'Pulling images: ecr:GetAuthorizationToken is account-wide by design; the pulls themselves are scoped to the repositories, the logs to the task\'s log groups.' })
     }
-    Validations.of(this.taskDefinition.taskRole).acknowledge({ id: wildcard, reason: 'ECS Exec\'s ssmmessages channel actions and X-Ray\'s PutTraceSegments/PutTelemetryRecords take no resource.' })
+    // With @aws-cdk/aws-ecs:reduceEc2FargateCloudWatchPermissions (cdk.json) ECS Exec adds no logs:* on "*".
+    Validations.of(this.taskDefinition.taskRole).acknowledge({ id: wildcard, reason: 'Actions that take no resource: ECS Exec\'s ssmmessages:CreateControlChannel, ssmmessages:CreateDataChannel, ssmmessages:OpenControlChannel and ssmmessages:OpenDataChannel, and the collector\'s xray:PutTraceSegments and xray:PutTelemetryRecords.' })
   }
 
   /** Target tracking on CPU and on requests per target, between the min and max task counts. */
