@@ -77,8 +77,9 @@ export default fp(async function errorHandler (fastify: FastifyInstance) {
       return reply.code(status).send(body(status, err.message))
     }
     if (status === 503) {
-      // Raised on purpose (under-pressure, shutting down): its message is meant for the client.
-      request.log.warn({ err }, 'service unavailable')
+      // Raised on purpose (shutting down, a route's own 503): an expected answer, its message
+      // meant for the client. One line, no stack.
+      request.log.warn({ err: { code: err.code, message: err.message } }, 'service unavailable')
       return reply.code(503).send(body(503, err.message))
     }
     if (dependencyUnavailable(err)) {

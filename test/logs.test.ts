@@ -1,0 +1,17 @@
+// The production log destination, on the production entry: lines reach standard output as they
+// are logged, not once a buffer has filled or at shutdown.
+import { testServers } from './setup/servers.ts'
+import { eventually, keyPrefix, serve, serverTests, testDatabaseUrl } from './helper.ts'
+
+const t = serverTests()
+
+t.test('in production a quiet service\'s lines are written at once, and a kill loses none of them', async (t) => {
+  const server = await serve(t, { NODE_ENV: 'production', DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: keyPrefix, MAX_EVENT_LOOP_DELAY_MS: '0' })
+  t.match(server.output(), /"msg":"Server listening at /, 'the start-up lines are out before any traffic')
+  const res = await fetch(`${server.base}/no-such-route-${process.pid}`)
+  t.equal(res.status, 404)
+  t.ok(await eventually(() => server.output().includes(`/no-such-route-${process.pid}`), 2_000), 'one request\'s access-log line is out within 2 s')
+  server.child.kill('SIGKILL')
+  await new Promise((resolve) => server.child.once('exit', resolve))
+  t.match(server.output(), /"statusCode":404/, 'and is there after a SIGKILL')
+})
