@@ -94,3 +94,18 @@ export function databaseHost (config: Config): string {
   }
   return config.DB_HOST ?? 'localhost'
 }
+
+/** What the service connects to, for the start-up log: host, port, database and user, never a password. */
+export function databaseTarget (config: Config): { host: string, port: number, database: string, user: string, tls: string } {
+  let url: URL | undefined
+  try {
+    url = config.DATABASE_URL ? new URL(config.DATABASE_URL) : undefined
+  } catch {}
+  return {
+    host: databaseHost(config),
+    port: url?.port ? Number(url.port) : config.DATABASE_URL ? 5432 : config.DB_PORT,
+    database: url ? decodeURIComponent(url.pathname.slice(1)) || (url.username ? decodeURIComponent(url.username) : 'postgres') : config.DB_NAME,
+    user: url ? decodeURIComponent(url.username) || 'postgres' : config.DB_USER,
+    tls: config.DB_SSL ?? 'disable'
+  }
+}

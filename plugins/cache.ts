@@ -40,7 +40,9 @@ export default fp(async function cache (fastify: FastifyInstance) {
  * outage at start-up would stop the service from starting (see README, "Deviations").
  */
 function redisCache (fastify: FastifyInstance): Cache {
-  const redis = new Redis(redisOptions(fastify.config))
+  const options = redisOptions(fastify.config)
+  const redis = new Redis(options)
+  fastify.log.info({ host: options.host, port: options.port, db: options.db ?? 0, tls: options.tls !== undefined }, 'cache: Redis, connecting in the background')
   let lastError = ''
   redis.on('error', (err: Error) => {
     // ioredis repeats the same error on every reconnect attempt: log each change once.

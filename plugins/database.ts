@@ -1,7 +1,8 @@
 import fp from 'fastify-plugin'
 import fastifyPostgres from '@fastify/postgres'
 import type { FastifyInstance } from 'fastify'
-import { poolOptions } from '../lib/database-options.ts'
+import { databaseTarget, poolOptions } from '../lib/database-options.ts'
+import { usesEmbeddedDatabase } from '../schemas/config.ts'
 
 /**
  * The PostgreSQL pool (@fastify/postgres, decorates `fastify.pg`), to the configured server or
@@ -10,6 +11,7 @@ import { poolOptions } from '../lib/database-options.ts'
  */
 export default fp(async function database (fastify: FastifyInstance) {
   await fastify.register(fastifyPostgres, poolOptions(fastify.config, fastify.embeddedDatabase))
+  if (!usesEmbeddedDatabase(fastify.config)) fastify.log.info(databaseTarget(fastify.config), 'database: PostgreSQL, connecting in the background')
 
   // An idle client whose server went away emits 'error' on the pool; unheard, it would crash
   // the process. The pool drops that client and opens a new one on the next query.

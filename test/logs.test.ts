@@ -15,3 +15,14 @@ t.test('in production a quiet service\'s lines are written at once, and a kill l
   await new Promise((resolve) => server.child.once('exit', resolve))
   t.match(server.output(), /"statusCode":404/, 'and is there after a SIGKILL')
 })
+
+t.test('the start-up log names the database host and name and the Redis host, never a password', async (t) => {
+  const url = new URL(await testDatabaseUrl())
+  url.password = 'not-to-be-logged'
+  const redis = new URL(testServers().redisUrl)
+  const server = await serve(t, { DATABASE_URL: url.toString(), REDIS_URL: redis.toString(), REDIS_PASSWORD: 'neither-this', REDIS_KEY_PREFIX: keyPrefix, MAX_EVENT_LOOP_DELAY_MS: '0' }, { healthy: false })
+  const lines = server.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+  t.match(lines.find((l) => l.msg === 'database: PostgreSQL, connecting in the background'), { host: url.hostname, database: url.pathname.slice(1), port: Number(url.port) })
+  t.match(lines.find((l) => l.msg === 'cache: Redis, connecting in the background'), { host: redis.hostname, port: Number(redis.port) })
+  t.notMatch(server.output(), /not-to-be-logged|neither-this/, 'no password')
+})
