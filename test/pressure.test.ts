@@ -9,7 +9,7 @@ const t = serverTests()
 
 t.test('a saturated event loop answers 503 with Retry-After, and recovers when the load ends', async (t) => {
   const app = await build(t, { MAX_EVENT_LOOP_DELAY_MS: '500' })
-  t.equal((await until200(app, '/')).statusCode, 200, 'serving once start-up work is done')
+  t.equal((await until200(app, '/', 30_000)).statusCode, 200, 'serving once start-up work is done')
 
   // Saturate the loop as sustained CPU-bound work would: 1 s blocks with barely a breath
   // between them, across several of under-pressure's 250 ms samples.
@@ -25,7 +25,7 @@ t.test('a saturated event loop answers 503 with Retry-After, and recovers when t
   t.match(res.json(), { statusCode: 503, error: 'Service Unavailable' })
   t.equal((await app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200, 'liveness is not failed by pressure')
 
-  t.equal((await until200(app, '/')).statusCode, 200, 'serving again once the loop is free')
+  t.equal((await until200(app, '/', 30_000)).statusCode, 200, 'serving again once the loop is free')
 })
 
 /** Holds the event loop as CPU-bound work would, then lets under-pressure's sample timer run. */
@@ -42,7 +42,7 @@ async function overload (app: { isUnderPressure (): boolean }): Promise<void> {
 
 t.test('under pressure, every route of the OpenAPI document answers 503 in the error shape with Retry-After, never 500', async (t) => {
   const app = await build(t, { MAX_EVENT_LOOP_DELAY_MS: '200' })
-  t.equal((await until200(app, '/')).statusCode, 200, 'serving once start-up work is done')
+  t.equal((await until200(app, '/', 30_000)).statusCode, 200, 'serving once start-up work is done')
   await app.inject({ method: 'POST', url: '/api/users', payload: { username: 'pressured' } })
   const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, unknown>> }
   const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => ({ method: method.toUpperCase(), url: path.replace(/\{[^}]+\}/g, '1') })))
@@ -79,7 +79,7 @@ t.test('the first requests after start-up are served: the start-up\'s own delay 
 t.test('a 503 from the guard is logged as one line without a stack', async (t) => {
   const lines: string[] = []
   const app = await build(t, { MAX_EVENT_LOOP_DELAY_MS: '200', LOG_LEVEL: 'warn' }, undefined, { write: (line: string) => lines.push(line) })
-  await until200(app, '/')
+  await until200(app, '/', 30_000)
   await overload(app)
   t.equal((await app.inject({ method: 'GET', url: '/api/info' })).statusCode, 503)
   const logged = lines.map((l) => JSON.parse(l)).filter((l) => l.level >= 40)

@@ -1,8 +1,8 @@
 import { request } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { exitCode, keyPrefix, query, serve, serverTests, startServer, testDatabaseUrl } from './helper.ts'
-import { MixedLoad } from './load.ts'
-import { testServers } from './setup/servers.ts'
+import { exitCode, keyPrefix, query, serve, serverTests, startServer, testDatabaseUrl } from '../helper.ts'
+import { MixedLoad } from '../load.ts'
+import { testServers } from '../setup/servers.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()

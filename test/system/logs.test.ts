@@ -1,12 +1,12 @@
 // The production log destination, on the production entry: lines reach standard output as they
 // are logged, not once a buffer has filled or at shutdown.
-import { testServers } from './setup/servers.ts'
-import { eventually, keyPrefix, serve, serverTests, testDatabaseUrl } from './helper.ts'
+import { testServers } from '../setup/servers.ts'
+import { eventually, keyPrefix, serve, serverTests, testDatabaseUrl } from '../helper.ts'
 
 const t = serverTests()
 
 t.test('in production a quiet service\'s lines are written at once, and a kill loses none of them', async (t) => {
-  const server = await serve(t, { NODE_ENV: 'production', DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: keyPrefix, MAX_EVENT_LOOP_DELAY_MS: '0' })
+  const server = await serve(t, { NODE_ENV: 'production', DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: keyPrefix })
   t.match(server.output(), /"msg":"Server listening at /, 'the start-up lines are out before any traffic')
   const res = await fetch(`${server.base}/no-such-route-${process.pid}`)
   t.equal(res.status, 404)
@@ -20,7 +20,7 @@ t.test('the start-up log names the database host and name and the Redis host, ne
   const url = new URL(await testDatabaseUrl())
   url.password = 'not-to-be-logged'
   const redis = new URL(testServers().redisUrl)
-  const server = await serve(t, { DATABASE_URL: url.toString(), REDIS_URL: redis.toString(), REDIS_PASSWORD: 'neither-this', REDIS_KEY_PREFIX: keyPrefix, MAX_EVENT_LOOP_DELAY_MS: '0' }, { healthy: false })
+  const server = await serve(t, { DATABASE_URL: url.toString(), REDIS_URL: redis.toString(), REDIS_PASSWORD: 'neither-this', REDIS_KEY_PREFIX: keyPrefix }, { healthy: false })
   const lines = server.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
   t.match(lines.find((l) => l.msg === 'database: PostgreSQL, connecting in the background'), { host: url.hostname, database: url.pathname.slice(1), port: Number(url.port) })
   t.match(lines.find((l) => l.msg === 'cache: Redis, connecting in the background'), { host: redis.hostname, port: Number(redis.port) })

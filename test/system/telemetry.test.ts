@@ -2,10 +2,10 @@
 // an OTLP/HTTP receiver that this test runs (test/otlp-receiver.ts).
 import { readFileSync } from 'node:fs'
 import autocannon from 'autocannon'
-import { eventually, keyPrefix, serve, serverTests, startServer, testDatabaseUrl } from './helper.ts'
-import { testServers } from './setup/servers.ts'
-import { OtlpReceiver } from './otlp-receiver.ts'
-import { freePort } from '../deploy/nginx/local.ts'
+import { eventually, keyPrefix, serve, serverTests, startServer, testDatabaseUrl } from '../helper.ts'
+import { testServers } from '../setup/servers.ts'
+import { OtlpReceiver } from '../otlp-receiver.ts'
+import { freePort } from '../../deploy/nginx/local.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()

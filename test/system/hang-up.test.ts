@@ -2,8 +2,8 @@
 // stopped visit recording for good (the address was read after the socket had closed).
 import net from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { testServers } from './setup/servers.ts'
-import { eventually, keyPrefix, query, serve, serverTests, testDatabaseUrl } from './helper.ts'
+import { testServers } from '../setup/servers.ts'
+import { eventually, keyPrefix, query, serve, serverTests, testDatabaseUrl } from '../helper.ts'
 
 const t = serverTests()
 
@@ -26,7 +26,7 @@ async function stats (base: string) {
 }
 
 t.test('clients that hang up 0-10 ms after sending are counted, with their address, and recording goes on', async (t) => {
-  const server = await serve(t, { DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: keyPrefix, MAX_EVENT_LOOP_DELAY_MS: '0' })
+  const server = await serve(t, { DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: keyPrefix })
   const { port } = new URL(server.base)
   await fetch(`${server.base}/api/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"someone"}' })
   // 50 clients, 10 requests each, each closing its socket (RST or FIN) 0-10 ms after sending.

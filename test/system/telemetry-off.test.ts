@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import t from 'tap'
 
-const ROOT = join(import.meta.dirname, '..')
+const ROOT = join(import.meta.dirname, '..', '..')
 const PRELOAD = pathToFileURL(join(ROOT, 'telemetry.ts')).href
 // What a process sees after the preload: OpenTelemetry's global registry and the modules loaded.
 const PROBE = `console.log(JSON.stringify({

@@ -1,7 +1,7 @@
 import net from 'node:net'
 import fc from 'fast-check'
-import { build, keyPrefix, serve, serverTests, testDatabaseUrl } from './helper.ts'
-import { testServers } from './setup/servers.ts'
+import { build, keyPrefix, serve, serverTests, testDatabaseUrl } from '../helper.ts'
+import { testServers } from '../setup/servers.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { exitCode, keyPrefix, query, serve, serverTests, testDatabaseUrl, unavailableReasons } from './helper.ts'
-import { testServers } from './setup/servers.ts'
-import { MixedLoad } from './load.ts'
-import { startLocalNginx } from '../deploy/nginx/local.ts'
+import { exitCode, keyPrefix, query, serve, serverTests, testDatabaseUrl, unavailableReasons } from '../helper.ts'
+import { testServers } from '../setup/servers.ts'
+import { MixedLoad } from '../load.ts'
+import { startLocalNginx } from '../../deploy/nginx/local.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()
