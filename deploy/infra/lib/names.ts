@@ -1,8 +1,9 @@
 import type { Settings } from './settings.ts'
 
 /**
- * Names both stacks agree on without a cross-stack reference: the registry stack (deployed
- * first) scopes the deploy role to resources the service stack creates later.
+ * Names the stacks agree on without a cross-stack reference: the registry stack (deployed
+ * before the service) scopes the deploy role to the account stack's repositories and to
+ * resources the service stack creates later.
  */
 export function names (settings: Pick<Settings, 'serviceName' | 'stage' | 'appRepository' | 'nginxRepository'>) {
   const base = `${settings.serviceName}-${settings.stage}`

@@ -1,23 +1,22 @@
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib'
+import { ArnFormat, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib'
 import * as ecr from 'aws-cdk-lib/aws-ecr'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import type { Construct } from 'constructs'
 import type { Settings } from './settings.ts'
 import { names } from './names.ts'
-
-const GITHUB_OIDC = 'token.actions.githubusercontent.com'
+import { GITHUB_OIDC } from './account-stack.ts'
 
 export interface RegistryStackProps extends StackProps {
   settings: Settings
 }
 
 /**
- * Deployed first, so that images can be pushed before the service exists: the two ECR
- * repositories, GitHub's OIDC provider, and the role the deploy workflow assumes.
+ * A stage's deploy role, the one the deploy workflow assumes (through GitHub's OIDC provider of
+ * the account stack), deployed before the service: push to the account's repositories, run the
+ * stage's migration task, deploy its service. (The name "registry" is the stack's since it held
+ * the repositories too; renaming it would replace the role.)
  */
 export class RegistryStack extends Stack {
-  readonly appRepository: ecr.Repository
-  readonly nginxRepository: ecr.Repository
   readonly deployRole: iam.Role
 
   constructor (scope: Construct, id: string, props: RegistryStackProps) {
@@ -25,25 +24,9 @@ export class RegistryStack extends Stack {
     const { settings } = props
     const n = names(settings)
 
-    const repository = (id: string, repositoryName: string) => new ecr.Repository(this, id, {
-      repositoryName,
-      // A tag names one image for ever: a deploy by tag cannot change under anyone's feet.
-      imageTagMutability: ecr.TagMutability.IMMUTABLE,
-      imageScanOnPush: true,
-      encryption: ecr.RepositoryEncryption.AES_256,
-      removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [
-        { description: 'untagged layers of failed pushes', tagStatus: ecr.TagStatus.UNTAGGED, maxImageAge: Duration.days(7), rulePriority: 1 },
-        { description: 'keep the last 100 images: rollbacks reach that far back', tagStatus: ecr.TagStatus.ANY, maxImageCount: 100, rulePriority: 2 }
-      ]
-    })
-    this.appRepository = repository('AppRepository', n.appRepository)
-    this.nginxRepository = repository('NginxRepository', n.nginxRepository)
-
-    // One provider per account: imported when the account has it already.
-    const providerArn = settings.githubOidcProviderExists
-      ? this.formatArn({ service: 'iam', region: '', resource: 'oidc-provider', resourceName: GITHUB_OIDC })
-      : new iam.CfnOIDCProvider(this, 'GitHubOidcProvider', { url: `https://${GITHUB_OIDC}`, clientIdList: ['sts.amazonaws.com'] }).attrArn
+    // The account stack's repositories and GitHub's OIDC provider, by name (it is deployed first).
+    const repositories = [n.appRepository, n.nginxRepository].map((name, i) => ecr.Repository.fromRepositoryName(this, i ? 'NginxRepository' : 'AppRepository', name))
+    const providerArn = this.formatArn({ service: 'iam', region: '', resource: 'oidc-provider', resourceName: GITHUB_OIDC })
 
     this.deployRole = new iam.Role(this, 'DeployRole', {
       roleName: `${n.rolePrefix}github-deploy`,
@@ -61,7 +44,7 @@ export class RegistryStack extends Stack {
     // Push: the login token is account-wide by design; the pushes only to these two repositories.
     role.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }))
     // …and a rollback by tag looks the digests up (deploy/ci/resolve-images.sh: ecr:DescribeImages).
-    for (const repository of [this.appRepository, this.nginxRepository]) {
+    for (const repository of repositories) {
       repository.grantPullPush(role)
       repository.grant(role, 'ecr:DescribeImages')
     }
@@ -100,8 +83,6 @@ export class RegistryStack extends Stack {
       })
     }
 
-    new CfnOutput(this, 'AppRepositoryUri', { value: this.appRepository.repositoryUri })
-    new CfnOutput(this, 'NginxRepositoryUri', { value: this.nginxRepository.repositoryUri })
     new CfnOutput(this, 'DeployRoleArn', { value: role.roleArn, description: 'AWS_DEPLOY_ROLE_ARN of the GitHub repository variables' })
   }
 }

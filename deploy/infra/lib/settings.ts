@@ -42,7 +42,8 @@ export const SettingsSchema = Type.Object({
   // GitHub repository (owner/name) and environment allowed to assume the deploy role.
   githubRepository: Type.String({ pattern: '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$' }),
   githubEnvironment: Type.String({ minLength: 1 }),
-  // Whether this account already has GitHub's OIDC provider (one per account): then it is imported.
+  // Whether the account has GitHub's OIDC provider (one per account) that the account stack did
+  // not create: then the deploy roles trust that one. npm run deploy finds out by itself.
   githubOidcProviderExists: Type.Boolean(),
   // The ECR repositories (npm run push's APP_REPOSITORY and NGINX_REPOSITORY) and the images the
   // service runs, by digest in them.

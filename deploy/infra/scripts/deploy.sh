@@ -2,7 +2,9 @@
 # npm run deploy -- [--dry-run] [--stage dev|prod] [--tag TAG] [--registry-only]
 #
 # Deploys the service to AWS with the CDK app of deploy/infra (README, "Deploy to AWS"):
-#   1. the registry stack (repositories, deploy role): created or updated;
+#   1. the account stack (the ECR repositories and GitHub's OIDC provider, shared by every stage
+#      of the account; an OIDC provider the account had before is found and trusted), then the
+#      stage's registry stack (the deploy role): created or updated;
 #   2. the images: the digests `npm run push` wrote to deploy/ecs/images.env, or those of the
 #      images tagged TAG in the repositories (--tag: a rollback to an earlier release), or else
 #      the images the service runs now, so that deploying the stack never puts back an older one;
@@ -33,6 +35,7 @@ done
 [[ $stage =~ ^(dev|prod)$ ]] || die "--stage must be dev or prod"
 
 service_name=ecs-microservice
+account_stack=$service_name-account
 registry_stack=$service_name-$stage-registry
 service_stack=$service_name-$stage-service
 cluster=$service_name-$stage
@@ -53,6 +56,24 @@ fi
 
 placeholder=sha256:$(printf '%064d' 0)
 images=(-c "appImageDigest=$placeholder" -c "nginxImageDigest=$placeholder")
+
+# ---- GitHub's OIDC provider: one per account. The account stack keeps the one it created, and
+# trusts one the account had before it (githubOidcProviderExists), unless CDK_CONTEXT says ----
+if [[ " ${CDK_CONTEXT:-} " != *" githubOidcProviderExists="* ]]; then
+  origin=$(ask created aws cloudformation describe-stacks --stack-name "$account_stack" \
+    --query "Stacks[0].Outputs[?OutputKey=='GitHubOidcProviderOrigin'].OutputValue" --output text 2>/dev/null) || origin=''
+  case $origin in
+    created) exists=false ;;
+    imported) exists=true ;;
+    *) # no account stack yet: whatever the account has
+      found=$(ask "" aws iam list-open-id-connect-providers \
+        --query "OpenIDConnectProviderList[?ends_with(Arn, '/token.actions.githubusercontent.com')].Arn" --output text)
+      if [ -n "$found" ] && [ "$found" != None ]; then exists=true; else exists=false; fi ;;
+  esac
+  echo "GitHub's OIDC provider: $([ "$exists" = true ] && echo "the account's own, trusted" || echo "the account stack's")"
+  context+=(-c "githubOidcProviderExists=$exists")
+fi
+run cdk deploy "$account_stack" --require-approval never
 run cdk deploy "$registry_stack" --require-approval never
 [ -z "$registry_only" ] || exit 0
 

@@ -28,6 +28,7 @@ export function synth (extra: Record<string, string> = {}) {
   return {
     ...built,
     app,
+    accountTemplate: Template.fromStack(built.account),
     registryTemplate: Template.fromStack(built.registry),
     serviceTemplate: Template.fromStack(built.service)
   }

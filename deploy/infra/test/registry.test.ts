@@ -2,11 +2,12 @@ import t from 'tap'
 import { Match } from 'aws-cdk-lib/assertions'
 import { synth } from './helper.ts'
 
-const { registryTemplate: template } = synth()
+const { accountTemplate, registryTemplate: template } = synth()
 
-t.test('the app and nginx repositories: immutable tags, scan on push, a lifecycle rule', async (t) => {
+t.test('the account stack: the app and nginx repositories, immutable tags, scan on push, a lifecycle rule, kept unless their create fails', async (t) => {
   for (const name of ['ecs-microservices/app', 'ecs-microservices/nginx']) {
-    template.hasResourceProperties('AWS::ECR::Repository', {
+    accountTemplate.hasResource('AWS::ECR::Repository', { DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain', Properties: Match.objectLike({ RepositoryName: name }) })
+    accountTemplate.hasResourceProperties('AWS::ECR::Repository', {
       RepositoryName: name,
       ImageTagMutability: 'IMMUTABLE',
       ImageScanningConfiguration: { ScanOnPush: true },
@@ -17,7 +18,8 @@ t.test('the app and nginx repositories: immutable tags, scan on push, a lifecycl
 })
 
 t.test('the deploy role can be assumed only through GitHub OIDC by the configured repository and environment', async (t) => {
-  template.hasResourceProperties('AWS::IAM::OIDCProvider', { Url: 'https://token.actions.githubusercontent.com', ClientIdList: ['sts.amazonaws.com'] })
+  accountTemplate.hasResource('AWS::IAM::OIDCProvider', { DeletionPolicy: 'RetainExceptOnCreate', Properties: { Url: 'https://token.actions.githubusercontent.com', ClientIdList: ['sts.amazonaws.com'] } })
+  template.resourceCountIs('AWS::ECR::Repository', 0)
   template.hasResourceProperties('AWS::IAM::Role', {
     RoleName: 'ecs-microservice-dev-github-deploy',
     AssumeRolePolicyDocument: {
@@ -49,12 +51,30 @@ t.test('the deploy role may push, run the migration task and update the service,
   t.same(passRole.Condition, { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } })
 })
 
-t.test('an account that has GitHub\'s OIDC provider already imports it instead', async (t) => {
-  const { registryTemplate } = synth({ githubOidcProviderExists: 'true' })
-  t.equal(Object.keys(registryTemplate.findResources('AWS::IAM::OIDCProvider')).length, 0)
+t.test('an account that has GitHub\'s OIDC provider already imports it instead, and the deploy role trusts that one', async (t) => {
+  const { accountTemplate, registryTemplate } = synth({ githubOidcProviderExists: 'true' })
+  t.equal(Object.keys(accountTemplate.findResources('AWS::IAM::OIDCProvider')).length, 0)
+  accountTemplate.hasOutput('GitHubOidcProviderOrigin', { Value: 'imported' })
+  t.same(registryTemplate.toJSON().Resources, template.toJSON().Resources, 'the same deploy role either way')
 })
 
-t.test('outputs: repository URIs and the deploy role ARN', async (t) => {
-  for (const name of ['AppRepositoryUri', 'NginxRepositoryUri', 'DeployRoleArn']) template.hasOutput(name, {})
+// The properties that name a resource once in an account and region (Family: a task definition's).
+const UNIQUE = ['RoleName', 'RepositoryName', 'ClusterName', 'LogGroupName', 'DashboardName', 'TopicName', 'AlarmName', 'Family', 'SecretName', 'DBInstanceIdentifier', 'ReplicationGroupId', 'Name']
+
+t.test('dev and prod in one account share the account stack: both synthesize it alike, and nothing else of theirs has the same name', async (t) => {
+  const dev = synth({ stage: 'dev' })
+  const prod = synth({ stage: 'prod' })
+  t.same(dev.accountTemplate.toJSON(), prod.accountTemplate.toJSON())
+  t.equal(dev.account.stackName, prod.account.stackName)
+  const named = (built: ReturnType<typeof synth>) => [built.registryTemplate, built.serviceTemplate].flatMap((tpl) => Object.values(tpl.toJSON().Resources as Record<string, { Type: string, Properties?: Record<string, unknown> }>)
+    .flatMap((r) => Object.entries(r.Properties ?? {}).filter(([key, value]) => UNIQUE.includes(key) && typeof value === 'string' && (key !== 'Family' || r.Type === 'AWS::ECS::TaskDefinition')).map(([key, value]) => `${r.Type} ${key}=${value as string}`)))
+  const prodNames = new Set(named(prod))
+  t.same(named(dev).filter((n) => prodNames.has(n)), [], 'no name of dev\'s is also prod\'s')
+  t.ok(named(dev).length >= 10, `${named(dev).length} names compared`)
+})
+
+t.test('outputs: repository URIs (account stack) and the deploy role ARN', async (t) => {
+  for (const name of ['AppRepositoryUri', 'NginxRepositoryUri', 'GitHubOidcProviderOrigin']) accountTemplate.hasOutput(name, {})
+  template.hasOutput('DeployRoleArn', {})
   t.pass()
 })

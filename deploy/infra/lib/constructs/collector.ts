@@ -58,7 +58,7 @@ export class Collector extends Construct {
   constructor (scope: Construct, id: string, settings: Settings, taskDefinition: ecs.FargateTaskDefinition, logging: (group: logs.LogGroup, prefix: string) => ecs.LogDriver) {
     super(scope, id)
     const n = names(settings)
-    const removalPolicy = settings.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY
+    const removalPolicy = settings.stage === 'prod' ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY
     this.metricsLogGroup = new logs.LogGroup(this, 'MetricsLogs', { logGroupName: `/ecs/${n.cluster}/metrics`, retention: settings.logRetentionDays, removalPolicy })
     const ownLogs = new logs.LogGroup(this, 'CollectorLogs', { logGroupName: `/ecs/${n.cluster}/collector`, retention: settings.logRetentionDays, removalPolicy })
 

@@ -25,7 +25,7 @@ export class Network extends Construct {
     super(scope, id)
     const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
       retention: settings.logRetentionDays,
-      removalPolicy: settings.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY
+      removalPolicy: settings.stage === 'prod' ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY
     })
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),

@@ -42,7 +42,9 @@ export class Service extends Construct {
   constructor (scope: Construct, id: string, settings: Settings, network: Network, database: Database, cache: Cache) {
     super(scope, id)
     const n = names(settings)
-    const retain = settings.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY
+    // prod's logs outlive the stack, but not a failed first create (RetainExceptOnCreate): a
+    // retried create would find a retained log group of the same name and fail.
+    const retain = settings.stage === 'prod' ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       clusterName: n.cluster,
