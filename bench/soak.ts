@@ -3,8 +3,10 @@
 // Exits 1 when any check fails; CI runs it.
 //   - no errors, no non-2xx answers
 //   - memory flat: after the warm-up, resident memory does not trend upwards
-//   - users in the table = 201s received; total_visits = answers to tracked routes
+//   - users in the table = 201s received; total_visits = answers to tracked routes, plus the
+//     requests of clients that hung up early and reached the service
 import { mkdirSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
@@ -15,7 +17,9 @@ const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '60' },
     connections: { type: 'string', default: '64' },
-    warmup: { type: 'string', default: '15' }
+    warmup: { type: 'string', default: '15' },
+    // Clients that send a tracked request and hang up 0-10 ms later (RST or FIN), without pause.
+    'hang-ups': { type: 'string', default: '8' }
   }
 })
 const duration = Number(args.duration)
@@ -33,7 +37,26 @@ const sampler = setInterval(() => samples.push({ t: (Date.now() - started) / 100
 // before it stops, so every request sent is counted with its answer.
 const load = new MixedLoad(app.base, Number(args.connections))
 load.start()
+const deadline = Date.now() + duration * 1000
+let hungUp = 0
+const { port } = new URL(app.base)
+function hangUp (i: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => {
+      socket.write('GET /api/users?limit=100 HTTP/1.1\r\nHost: soak\r\n\r\n')
+      hungUp++
+      setTimeout(() => { if (i % 2 === 0) socket.resetAndDestroy(); else socket.end() }, i % 11)
+    })
+    socket.setTimeout(1_000, () => socket.destroy())
+    socket.on('error', () => {})
+    socket.on('close', () => resolve())
+  })
+}
+const hangers = Array.from({ length: Number(args['hang-ups']) }, async (_, client) => {
+  for (let i = client; Date.now() < deadline; i++) await hangUp(i)
+})
 await sleep(duration * 1000)
+await Promise.all(hangers)
 const result = await load.stop()
 clearInterval(sampler)
 const peak = Math.max(...samples.map((s) => s.rss))
@@ -59,7 +82,9 @@ const checks: Array<[string, boolean]> = [
   [`no errors (${result.errors}: ${JSON.stringify(result.errorsByCode)})`, result.errors === 0],
   [`no non-2xx answers (${non2xx})`, non2xx === 0],
   [`users in the table = 201s received (${users} = ${statusCounts['201'] ?? 0})`, users === (statusCounts['201'] ?? 0)],
-  [`total_visits = tracked requests answered (${visits} = ${result.tracked})`, visits === result.tracked],
+  // A request whose client hung up is a visit when it reached the service: between the answered
+  // and the answered plus those sent. Recording that stops (as it once did) shows as fewer.
+  [`total_visits = tracked requests answered, plus those of the ${hungUp} hung up that reached the service (${result.tracked} <= ${visits} <= ${result.tracked + hungUp})`, visits >= result.tracked && visits <= result.tracked + hungUp],
   [`memory flat after ${warmup} s of warm-up: ${slope.toFixed(2)} MB/min trend, last third ${lastThird.toFixed(1)} MB vs first third ${firstThird.toFixed(1)} MB`, lastThird <= firstThird * 1.05 + 2],
   [`clean exit (code ${code})`, code === 0]
 ]
@@ -69,6 +94,7 @@ const summary = {
   durationSeconds: duration,
   connections: Number(args.connections),
   requests: answered,
+  hungUp,
   rps: Math.round(answered / duration),
   latencyMs: { p50: load.percentile(50), p99: load.percentile(99), max: result.maxLatencyMs },
   statusCounts,
@@ -81,7 +107,7 @@ const summary = {
 const dir = join(ROOT, 'bench', 'results')
 mkdirSync(dir, { recursive: true })
 writeFileSync(join(dir, `soak-${summary.date.replace(/[:.]/g, '-')}.json`), JSON.stringify(summary, null, 2))
-console.log(`soak: ${duration} s at ${summary.connections} connections, ${answered} requests (${summary.rps} req/s), p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms, max ${summary.latencyMs.max} ms; answers ${JSON.stringify(statusCounts)}`)
+console.log(`soak: ${duration} s at ${summary.connections} connections and ${args['hang-ups']} clients hanging up (${hungUp} requests), ${answered} requests (${summary.rps} req/s), p50 ${summary.latencyMs.p50} ms, p99 ${summary.latencyMs.p99} ms, max ${summary.latencyMs.max} ms; answers ${JSON.stringify(statusCounts)}`)
 console.log(`memory: ${idle} MB idle, peak ${peak} MB`)
 for (const [label, ok] of checks) console.log(`${ok ? 'ok    ' : 'FAILED'} ${label}`)
 process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1
