@@ -29,8 +29,13 @@ export class Resolver {
   name (id: string): string {
     const { Type, Properties = {} } = this.resource(id)
     const property = ({
-      'AWS::ECR::Repository': 'RepositoryName', 'AWS::IAM::Role': 'RoleName', 'AWS::Logs::LogGroup': 'LogGroupName',
-      'AWS::ECS::Cluster': 'ClusterName', 'AWS::ECS::Service': 'ServiceName', 'AWS::CloudWatch::Alarm': 'AlarmName', 'AWS::SNS::Topic': 'TopicName'
+      'AWS::ECR::Repository': 'RepositoryName',
+      'AWS::IAM::Role': 'RoleName',
+      'AWS::Logs::LogGroup': 'LogGroupName',
+      'AWS::ECS::Cluster': 'ClusterName',
+      'AWS::ECS::Service': 'ServiceName',
+      'AWS::CloudWatch::Alarm': 'AlarmName',
+      'AWS::SNS::Topic': 'TopicName'
     } as Record<string, string>)[Type]
     const given = property ? Properties[property] : undefined
     return given === undefined ? id : String(this.value(given))

@@ -79,6 +79,7 @@ export class Collector extends Construct {
 
     Validations.of(taskDefinition).acknowledge({
       id: 'CloudFormation-Validate::E1029',
+      // eslint-disable-next-line no-template-curly-in-string -- the collector's ${env:…}, quoted
       reason: 'The ${env:AWS_REGION}, ${env:EMF_NAMESPACE} and ${env:EMF_LOG_GROUP} of AOT_CONFIG_CONTENT are the collector\'s own references to its environment, expanded by the collector when it starts; CloudFormation must leave them as they are.'
     })
 
