@@ -50,10 +50,58 @@ t.test('deploy.yml: after CI succeeds on main, or by hand with an optional image
   t.same(deploy.on.workflow_run, { workflows: ['CI'], types: ['completed'], branches: ['main'] })
   t.match(deploy.on.workflow_dispatch, { inputs: { 'image-tag': { required: false } } })
   t.match(deploy.jobs.deploy.if, "github.event.workflow_run.conclusion == 'success'")
+  t.equal(deploy.concurrency['cancel-in-progress'], false)
   t.equal(deploy.jobs.deploy.environment?.name, 'production')
   t.ok(deploy.jobs.deploy.environment?.url, 'the environment shows the URL')
   t.same(deploy.permissions, { contents: 'read', 'id-token': 'write' })
-  t.equal(deploy.concurrency['cancel-in-progress'], false, 'deploys queue, none is cancelled')
+  t.equal(deploy.concurrency['cancel-in-progress'], false, 'a deploy in progress is never cancelled')
+})
+
+// The job's condition, evaluated for the events GitHub sends: GitHub's expression operators on
+// the event's fields (==, &&, ||, parentheses; strings compared case-insensitively, as GitHub does).
+function evaluate (expression: string, context: Record<string, unknown>): boolean {
+  const get = (path: string) => path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], context)
+  const tokens = expression.match(/\(|\)|&&|\|\||==|!=|'[^']*'|[\w.-]+/g) ?? []
+  let i = 0
+  const value = (): unknown => {
+    const token = tokens[i++]
+    if (token === '(') { const v = or(); i++; return v }
+    if (token.startsWith("'")) return token.slice(1, -1)
+    return get(token)
+  }
+  const comparison = (): unknown => {
+    const left = value()
+    if (tokens[i] === '==' || tokens[i] === '!=') {
+      const op = tokens[i++]
+      const right = value()
+      const equal = String(left ?? '').toLowerCase() === String(right ?? '').toLowerCase() && (left === undefined) === (right === undefined)
+      return op === '==' ? equal : !equal
+    }
+    return left
+  }
+  const and = (): unknown => { let v = comparison(); while (tokens[i] === '&&') { i++; const r = comparison(); v = Boolean(v) && Boolean(r) } return v }
+  const or = (): unknown => { let v = and(); while (tokens[i] === '||') { i++; const r = and(); v = Boolean(v) || Boolean(r) } return v }
+  const result = or()
+  if (i !== tokens.length) throw new Error(`unparsed: ${tokens.slice(i).join(' ')}`)
+  return Boolean(result)
+}
+
+t.test('deploy.yml deploys only CI\'s successful runs on pushes to this repository\'s main, and dispatches from main', async (t) => {
+  const condition = deploy.jobs.deploy.if!
+  const repository = 'acme/ecs-microservice'
+  const run = (workflowRun: Record<string, unknown>) => ({
+    github: { event_name: 'workflow_run', repository, ref: 'refs/heads/main', event: { workflow_run: { conclusion: 'success', event: 'push', head_branch: 'main', head_repository: { full_name: repository }, ...workflowRun } } }
+  })
+  t.ok(evaluate(condition, run({})), 'CI passed on a push to main')
+  t.notOk(evaluate(condition, run({ conclusion: 'failure' })), 'CI failed')
+  t.notOk(evaluate(condition, run({ event: 'pull_request', head_repository: { full_name: 'stranger/fork' } })), 'a fork\'s pull request from its own branch main')
+  t.notOk(evaluate(condition, run({ event: 'pull_request' })), 'a pull request of this repository from a branch called main')
+  t.notOk(evaluate(condition, run({ head_repository: { full_name: 'stranger/fork' } })), 'a push in a fork')
+  t.notOk(evaluate(condition, run({ head_branch: 'feature' })), 'a push to another branch')
+  const dispatch = (ref: string) => ({ github: { event_name: 'workflow_dispatch', repository, ref, event: {} } })
+  t.ok(evaluate(condition, dispatch('refs/heads/main')), 'dispatched from main')
+  t.notOk(evaluate(condition, dispatch('refs/heads/feature')), 'dispatched from another branch')
+  t.notOk(evaluate(condition, dispatch('refs/tags/v1.0.0')), 'dispatched from a tag')
 })
 
 t.test('AWS access only through OIDC: the deploy role from a repository variable, no access key anywhere', async (t) => {
