@@ -76,7 +76,7 @@ echo "DB_SSL=verify-full without its CA file: exit 1, the file named"
 # reset by the app. The app takes what is queued before it closes the listener (plugins/shutdown.ts),
 # so that window is one event-loop turn; before it did, a process short of CPU when the signal
 # came had a connection queued for nearly every client (7 resets of 8 in a landing CI run). That
-# case is tested strictly in test/server.test.ts, as is the drain on keep-alive connections.
+# case is tested strictly in test/system/server.test.ts, as is the drain on keep-alive connections.
 results=$(mktemp)
 for _ in $(seq 1 8); do
   ( for _ in $(seq 1 400); do

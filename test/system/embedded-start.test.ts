@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import './backend.ts'
+import '../embedded/backend.ts'
 import { build, eventually, exitCode, startServer } from '../helper.ts'
 
 // Nothing configured: no DATABASE_URL, DB_HOST, REDIS_URL or REDIS_HOST reach the service.
