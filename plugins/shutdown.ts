@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import { closeSync, openSync, readlinkSync, readSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { FastifyInstance } from 'fastify'
+import { acceptQueueDrained, acceptQueueOfLine } from '../lib/accept-queue.ts'
 
 /**
  * A graceful close() (SIGTERM in server.ts, and every other close). Fastify's close stops the
@@ -61,7 +62,7 @@ function acceptQueued (server: Server, limitMs: number): Promise<{ taken: number
       const ms = performance.now() - started
       const queued = socket === undefined ? null : acceptQueueLength(socket)
       if (queued !== null) initial ??= queued
-      const quiet = queued === null ? taken === before : queued === 0 || taken >= (initial ?? 0)
+      const quiet = acceptQueueDrained(queued, initial, taken, before)
       if (!quiet && ms < limitMs) {
         before = taken
         setImmediate(turn)
@@ -111,11 +112,8 @@ function acceptQueueLength ({ table, inode }: ListenerSocket): number | null {
       const lines = (partial + chunk.toString('latin1', 0, read)).split('\n')
       partial = lines.pop() ?? ''
       for (const line of lines) {
-        // sl local rem st tx_queue:rx_queue tr:when retrnsmt uid timeout inode ...
-        const fields = line.trim().split(/\s+/)
-        if (fields[9] === inode) return parseInt(fields[4].split(':')[1], 16)
-        // Past the listening sockets (state 0A): the listener is not in this table.
-        if (/^\d+:$/.test(fields[0]) && fields[3] !== '0A') return null
+        const queued = acceptQueueOfLine(line, inode)
+        if (queued !== undefined) return queued
       }
     }
     return null

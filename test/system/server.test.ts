@@ -37,11 +37,16 @@ t.test('SIGTERM under 64 connections of mixed traffic: accepted requests complet
   t.ok(closedIn < 10_000, `closed in ${closedIn} ms`)
   t.same(Object.keys(result.byStatus).filter((s) => ![200, 201, 503].includes(Number(s))), [], `answers: ${JSON.stringify(result.byStatus)}`)
   t.equal(result.open503, 0, 'every 503 (after the signal) says Connection: close')
-  // Refused: a connection attempt after the listener closed, which a client can retry. Any other
-  // error (ECONNRESET, UND_ERR_SOCKET "other side closed") is a connection that was accepted and
-  // then dropped with its request unanswered: what the drain exists to prevent.
-  const { ECONNREFUSED: refused = 0, ...dropped } = result.errorsByCode
+  // Refused: a connection attempt after the listener closed, which a client can retry. A reset
+  // (ECONNRESET) is a connection still in the kernel's accept queue when the listener closed:
+  // once every connection queued as the close began has been taken ("quiet"), those are clients
+  // that connected again after the signal (plugins/shutdown.ts), at most the `queued` the log
+  // gives; on a busy machine a few can be there. Any other error (UND_ERR_SOCKET "other side
+  // closed") is a connection that was accepted and then dropped with its request unanswered.
+  const { ECONNREFUSED: refused = 0, ECONNRESET: reset = 0, ...dropped } = result.errorsByCode
+  const closing = JSON.parse(`{${LISTENER_LOG.exec(output())?.[0] ?? '"quiet":false,"queued":0'}}`) as { quiet: boolean, queued: number }
   t.same(dropped, {}, `no accepted connection dropped (${refused} refused after the listener closed)`)
+  t.ok(closing.quiet && reset <= closing.queued, `resets (${reset}) only of connections made after the signal, queued as the listener closed (${closing.queued})`)
   const [{ total }] = await query<{ total: number }>('SELECT coalesce(sum(total), 0)::int AS total FROM visit_totals')
   t.equal(total, result.tracked, `every visit that got a response is in the database (${result.tracked})`)
   const [{ users }] = await query<{ users: number }>('SELECT count(*)::int AS users FROM users')

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { loadConfig } from '../schemas/config.ts'
-import { poolOptions, databaseHost } from '../lib/database-options.ts'
-import { redisOptions } from '../lib/redis-options.ts'
+import { loadConfig } from '../../schemas/config.ts'
+import { poolOptions, databaseHost } from '../../lib/database-options.ts'
+import { redisOptions } from '../../lib/redis-options.ts'
 
 t.test('defaults: port 3000 on all addresses, 1 MiB bodies, bounded database waits', async (t) => {
   const config = loadConfig({})
