@@ -2,9 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import helmet, { type HelmetOptions } from 'helmet'
 
 /**
- * helmet's policy for a JSON API: nothing may be loaded or framed. The same as
- * plugins/security-headers.ts sets on every routed answer, for the answers given before any
- * route or hook runs (plugins/error-handler.ts); test/errors.test.ts fails when the two differ.
+ * helmet's policy for a JSON API: nothing may be loaded or framed. plugins/security-headers.ts
+ * sets it on every routed answer, plugins/error-handler.ts on the answers given before any route
+ * or hook runs (malformed HTTP, bad URLs).
  */
 export const SECURITY_POLICY: HelmetOptions = {
   contentSecurityPolicy: {
@@ -17,6 +17,7 @@ export const SECURITY_POLICY: HelmetOptions = {
     }
   },
   frameguard: { action: 'deny' },
+  // TLS ends at the ALB; browsers still learn to use HTTPS only.
   strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true }
 }
 
