@@ -28,7 +28,11 @@ restore() {
   rm -rf "$dir"
 }
 trap restore EXIT
-aws_standin "$dir" 47012 deploy/ci/test/aws-answers.json || fail "the AWS endpoint stand-in"
+# answers OVERRIDES: the endpoint's answers from now on, aws-answers.json with OVERRIDES (JSON,
+# by "service:Operation") put over it; the endpoint reads them at each request.
+answers() { node -e 'const fs = require("node:fs"); fs.writeFileSync(process.argv[3], JSON.stringify({ ...JSON.parse(fs.readFileSync(process.argv[1], "utf8")), ...JSON.parse(process.argv[2]) }))' deploy/ci/test/aws-answers.json "$1" "$dir/answers.json"; }
+answers '{}'
+aws_standin "$dir" 47012 "$dir/answers.json" || fail "the AWS endpoint stand-in"
 export AWS_REGION=eu-west-1 GITHUB_OUTPUT=/dev/null GITHUB_STEP_SUMMARY=/dev/null
 unset AWS_DEFAULT_REGION AWS_ACCOUNT_ID
 
@@ -47,14 +51,39 @@ chmod +x "$dir/bin/docker" "$dir/bin/npx"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/ca.key" -out "$dir/ca.pem" -days 1 -subj "/CN=CI stand-in for the RDS CA" 2>/dev/null
 
 calls=()
+keep_calls() { # NAME FROM: the calls logged since line FROM
+  local to; to=$(wc -l < "$dir/aws.log")
+  [ "$to" -gt "$2" ] || fail "$1 made no AWS call"
+  calls+=("$1" "$(sed -n "$(($2 + 1)),${to}p" "$dir/aws.log")")
+  echo "$1: $((to - $2)) calls, each parsed and sent by the CLI"
+}
 record() { # NAME COMMAND...: runs one script for real, keeps the API calls it made
-  local name=$1 from to out; shift
+  local name=$1 from out; shift
   from=$(wc -l < "$dir/aws.log")
   out=$("$@" 2>&1) || fail "$name exited $?: $out"
-  to=$(wc -l < "$dir/aws.log")
-  [ "$to" -gt "$from" ] || fail "$name made no AWS call"
-  calls+=("$name" "$(sed -n "$((from + 1)),${to}p" "$dir/aws.log")")
-  echo "$name: $((to - from)) calls, each parsed and sent by the CLI"
+  keep_calls "$name" "$from"
+}
+# rehearse NAME OVERRIDES PATTERN COMMAND...: a failure rehearsal: with AWS answering OVERRIDES,
+# the script must fail, and say what PATTERN (grep -E) says; its calls are kept too.
+rehearse() {
+  local name=$1 overrides=$2 pattern=$3 from out; shift 3
+  answers "$overrides"
+  from=$(wc -l < "$dir/aws.log")
+  if out=$("$@" 2>&1); then fail "$name: the script succeeded: $out"; fi
+  grep -qE "$pattern" <<<"$out" || fail "$name: the failure does not say /$pattern/: $out"
+  keep_calls "$name" "$from"
+  answers '{}'
+}
+# check_says NAME OVERRIDES PATTERN COMMAND...: as record, with AWS answering OVERRIDES, and the
+# script's output must say PATTERN.
+check_says() {
+  local name=$1 overrides=$2 pattern=$3 from out; shift 3
+  answers "$overrides"
+  from=$(wc -l < "$dir/aws.log")
+  out=$("$@" 2>&1) || fail "$name exited $?: $out"
+  grep -qE "$pattern" <<<"$out" || fail "$name: the output does not say /$pattern/: $out"
+  keep_calls "$name" "$from"
+  answers '{}'
 }
 record "push.sh (ECR account from sts)" env RDS_CA_BUNDLE="$dir/ca.pem" bash deploy/ecr/push.sh --version 1.2.3
 [ "$(cat "$dir/docker-login.password")" = standin ] || fail "push.sh: docker login was not given the password of aws ecr get-login-password"
@@ -66,6 +95,28 @@ record "deploy.sh --tag" bash deploy/infra/scripts/deploy.sh --stage prod --tag 
 rm -f deploy/ecs/images.env
 record "deploy.sh (the images the service runs)" bash deploy/infra/scripts/deploy.sh --stage prod
 grep -q 'npx cdk deploy ecs-microservice-prod-service' "$dir/npx.log" || fail "deploy.sh deployed no service stack: $(cat "$dir/npx.log")"
+
+# ---- failure rehearsals: what the scripts do when AWS says no or a task fails ----
+stopped_task() { printf '{"ecs:DescribeTasks": {"tasks": [{"taskArn": "arn:aws:ecs:eu-west-1:123456789012:task/ecs-microservice-prod/0123456789abcdef", "lastStatus": "%s", "stoppedReason": "%s", "containers": [{"name": "migrate", "exitCode": %s, "reason": %s}]}], "failures": []}%s}' "$@"; }
+rehearse "migrate.sh: the migration exits 1" "$(stopped_task STOPPED 'Essential container in task exited' 1 null '')" \
+  'exited with 1 \(Essential container in task exited\).*stream migrate/migrate/0123456789abcdef' bash deploy/ci/migrate.sh --stage prod --image "$APP"
+rehearse "migrate.sh: the task never starts its container" "$(stopped_task STOPPED 'CannotPullContainerError: pull image manifest has been retried 1 time(s)' null '"CannotPullContainerError"' '')" \
+  'exited with none \(CannotPullContainerError: pull image manifest.*\)' bash deploy/ci/migrate.sh --stage prod --image "$APP"
+past_bound=$(node -e '
+  const a = require("./deploy/ci/test/aws-answers.json")["ecs:DescribeTaskDefinition"]
+  a.taskDefinition.containerDefinitions[0].environment = [{ name: "DB_MIGRATION_TIMEOUT_MS", value: "1000" }]
+  console.log(JSON.stringify({ "ecs:DescribeTaskDefinition": a }))')
+rehearse "migrate.sh: the migration runs past its bound" "$(stopped_task RUNNING '' null null ", ${past_bound:1:${#past_bound}-2}")" \
+  'did not stop within 2s \(DB_MIGRATION_TIMEOUT_MS 1000 ms, and 1s to start\): it was stopped' env MIGRATE_START_SECONDS=1 MIGRATE_POLL_SECONDS=1 bash deploy/ci/migrate.sh --stage prod --image "$APP"
+grep -q '"operation":"StopTask"' "$dir/aws.log" || fail "the migration past its bound was not stopped"
+rehearse "deploy.sh: describe-stacks refused" '{"cloudformation:DescribeStacks": {"error": {"code": "AccessDenied", "message": "User is not authorized to perform: cloudformation:DescribeStacks", "status": 403}}}' \
+  'describe-stacks --stack-name ecs-microservice-account failed .*AccessDenied' bash deploy/infra/scripts/deploy.sh --stage prod
+rehearse "deploy.sh: a stack that does not exist, then no images" '{"cloudformation:DescribeStacks": {"error": {"code": "ValidationError", "message": "Stack with id {StackName} does not exist", "status": 400}}}' \
+  'no images: run npm run push first' bash deploy/infra/scripts/deploy.sh --stage prod
+printf 'COMMIT=0000000\nAPP_IMAGE=%s\nNGINX_IMAGE=%s\n' "$APP" "${APP/app@/nginx@}" > deploy/ecs/images.env
+check_says "deploy.sh: an images.env of another commit is not taken" '{}' 'images.env is of commit 0000000, not [0-9a-f]+(-dirty)?: deploying the images the service runs' \
+  bash deploy/infra/scripts/deploy.sh --stage prod
+rm -f deploy/ecs/images.env
 if grep -v '"signed":true' "$dir/aws.log"; then fail "requests above were not signed"; fi
 
 # The calls, by script: service, operation, parameters (the CLI's idempotency tokens dropped).

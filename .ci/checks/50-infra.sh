@@ -34,11 +34,11 @@ fi
 grep -q 'Invalid setting appImageDigest (missing)\|Invalid setting nginxImageDigest (missing)' /tmp/infra-synth.err || { cat /tmp/infra-synth.err >&2; exit 1; }
 echo "cdk synth: dev and prod synthesize offline; a missing setting is named"
 
-# npm run deploy --dry-run: the account stack, the registry, then the migration task (waited for,
-# its exit code read), then the service with the digests, in that order.
+# npm run deploy --dry-run: the account stack, the registry, then the migration task (its status
+# read until it stops, then its exit code), then the service with the digests, in that order.
 plan=$(bash scripts/deploy.sh --dry-run --stage prod --tag v1.2.3 2>&1)
 echo "$plan"
-order=$(grep -nE '^\+ cdk deploy ecs-microservice-account|^\+ cdk deploy ecs-microservice-prod-registry|^\+ aws ecs run-task|^\+ aws ecs wait tasks-stopped|^\+ aws ecs describe-tasks|^\+ cdk deploy ecs-microservice-prod-service' <<<"$plan" | cut -d: -f1 | paste -sd' ')
+order=$(grep -nE '^\+ cdk deploy ecs-microservice-account|^\+ cdk deploy ecs-microservice-prod-registry|^\+ aws ecs run-task|^\+ aws ecs describe-tasks|^\+ cdk deploy ecs-microservice-prod-service' <<<"$plan" | cut -d: -f1 | paste -sd' ')
 if [ "$(tr ' ' '\n' <<<"$order" | sort -n | paste -sd' ')" != "$order" ] || [ "$(wc -w <<<"$order")" != 6 ]; then
   echo "deploy plan out of order: $order" >&2; exit 1
 fi

@@ -131,6 +131,7 @@ if [ -z "$dry_run" ]; then
   mkdir -p deploy/ecs
   {
     echo "# written by npm run push: the images npm run deploy puts in the task definitions"
+    echo "COMMIT=$tag"
     echo "APP_IMAGE=$(cat "$tmp/$(basename "$app_image")")"
     echo "NGINX_IMAGE=$(cat "$tmp/$(basename "$nginx_image")")"
   } > deploy/ecs/images.env

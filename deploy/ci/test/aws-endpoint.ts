@@ -5,7 +5,10 @@
 // Each request is appended to LOG as a JSON line: the service and region of its SigV4 signature,
 // the operation (X-Amz-Target of the JSON protocols, Action= of the query protocols) and the
 // parameters as sent. ANSWERS maps "service:Operation" to the body to answer (an object for the
-// JSON protocols, a string of XML for the query ones); ecr:GetAuthorizationToken answers a
+// JSON protocols, a string of XML for the query ones), read at each request, so that a check can
+// change the answers between two runs; an answer { "error": { "code", "message", "status" } }
+// is answered as AWS answers an error in that protocol ({Name} in its message: the request's
+// parameter Name). ecr:GetAuthorizationToken answers a
 // token for user AWS and the password in ECR_PASSWORD, in ECR's shape. Anything else: {} or an
 // empty result element.
 import { appendFileSync, readFileSync } from 'node:fs'
@@ -13,7 +16,6 @@ import { createServer } from 'node:http'
 
 const [port, log, answersFile] = process.argv.slice(2)
 if (!port || !log) throw new Error('usage: aws-endpoint.ts PORT LOG [ANSWERS.json]')
-const answers: Record<string, unknown> = answersFile ? JSON.parse(readFileSync(answersFile, 'utf8')) : {}
 
 createServer((request, response) => {
   let body = ''
@@ -30,7 +32,16 @@ createServer((request, response) => {
     const parameters = json ? (body ? JSON.parse(body) : {}) : Object.fromEntries(query!)
     appendFileSync(log, JSON.stringify({ service, region, operation, parameters, signed: scope !== null }) + '\n')
 
+    const answers: Record<string, unknown> = answersFile ? JSON.parse(readFileSync(answersFile, 'utf8')) : {}
     const key = `${service}:${operation}`
+    const error = (answers[key] as { error?: { code: string, message: string, status?: number } } | undefined)?.error
+    if (error) {
+      const status = error.status ?? 400
+      const message = error.message.replace(/\{(\w+)\}/g, (_, name: string) => String(parameters[name] ?? ''))
+      if (json) response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ __type: error.code, message }))
+      else response.writeHead(status, { 'content-type': 'text/xml' }).end(`<ErrorResponse><Error><Type>Sender</Type><Code>${error.code}</Code><Message>${message}</Message></Error><RequestId>0</RequestId></ErrorResponse>`)
+      return
+    }
     if (json) {
       let answer = answers[key] ?? {}
       if (key === 'ecr:GetAuthorizationToken') {

@@ -53,7 +53,8 @@ export class RegistryStack extends Stack {
     role.addToPolicy(new iam.PolicyStatement({ actions: ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition'], resources: ['*'] }))
     const ecsArn = (resource: string, resourceName: string) => this.formatArn({ service: 'ecs', resource, resourceName })
     role.addToPolicy(new iam.PolicyStatement({ actions: ['ecs:RunTask'], resources: [ecsArn('task-definition', `${n.migrationFamily}:*`)] }))
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeTasks'], resources: [ecsArn('task', `${n.cluster}/*`)] }))
+    // Watching the migration task, and stopping it once past its bound (deploy/ci/migrate.sh).
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeTasks', 'ecs:StopTask'], resources: [ecsArn('task', `${n.cluster}/*`)] }))
     role.addToPolicy(new iam.PolicyStatement({ actions: ['ecs:UpdateService', 'ecs:DescribeServices'], resources: [ecsArn('service', `${n.cluster}/${n.service}`)] }))
     role.addToPolicy(new iam.PolicyStatement({
       actions: ['iam:PassRole'],

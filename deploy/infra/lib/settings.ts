@@ -67,6 +67,9 @@ export const SettingsSchema = Type.Object({
   taskCpu: Type.Union(Object.keys(FARGATE_SIZES).map((n) => Type.Literal(Number(n)))),
   taskMemoryMiB: Type.Integer({ minimum: 512, maximum: 122_880 }),
   minTasks: Type.Integer({ minimum: 2, maximum: 100 }),
+  // The migration task's bound (its DB_MIGRATION_TIMEOUT_MS); deploy/ci/migrate.sh waits that long
+  // and 10 minutes more for Fargate to start it. Within the deploy job's timeout (deploy.yml).
+  migrationTimeoutMinutes: Type.Integer({ minimum: 1, maximum: 30 }),
   // No task runs (desired and minimum 0): the first deploy, before the migrations have run once.
   paused: Type.Boolean(),
   maxTasks: Type.Integer({ minimum: 2, maximum: 100 }),
@@ -102,6 +105,7 @@ const COMMON = {
   requestsPerTarget: 1_000,
   wafRateLimit: 2_000,
   paused: false,
+  migrationTimeoutMinutes: 15,
   collectorImage: 'public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3',
   traceSampleRatio: 0.1
 } as const

@@ -5,9 +5,10 @@
 #   1. the account stack (the ECR repositories and GitHub's OIDC provider, shared by every stage
 #      of the account; an OIDC provider the account had before is found and trusted), then the
 #      stage's registry stack (the deploy role): created or updated;
-#   2. the images: the digests `npm run push` wrote to deploy/ecs/images.env, or those of the
-#      images tagged TAG in the repositories (--tag: a rollback to an earlier release), or else
-#      the images the service runs now, so that deploying the stack never puts back an older one;
+#   2. the images: those tagged TAG in the repositories (--tag: a rollback), or the digests
+#      `npm run push` wrote to deploy/ecs/images.env for this very commit, or else the images the
+#      service runs now (an images.env of another commit is not taken: deploying the stack never
+#      puts back an older image);
 #   3. the migrations: a revision of the migration task definition with the new app image, run
 #      once on Fargate; the deploy stops if it fails. On the very first deploy the service stack
 #      is created first with no task running (paused), since there is no migration task before;
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
     --stage) stage=${2:?--stage needs dev or prod}; shift ;;
     --tag) tag=${2:?--tag needs an image tag}; shift ;;
     --registry-only) registry_only=1 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift
@@ -44,9 +45,21 @@ for kv in ${CDK_CONTEXT:-}; do context+=(-c "$kv"); done
 export CDK_DISABLE_CLI_TELEMETRY=true
 
 run() { printf '+ %s\n' "$*"; [ -n "$dry_run" ] || "$@"; }
+errors=$(mktemp)
+trap 'rm -f "$errors"' EXIT
 # shellcheck source=deploy/ci/lib.sh
 source "$root/deploy/ci/lib.sh"
 cdk() { (cd "$here" && npx cdk "$@" --no-lookups "${context[@]}" "${images[@]}") ; }
+# describe_stack STACK QUERY DRY-RUN-ANSWER: describe-stacks' answer to QUERY; nothing when the
+# stack does not exist; any other error (credentials, permissions, throttling) stops the deploy.
+describe_stack() {
+  local out status=0
+  out=$(ask "$3" aws cloudformation describe-stacks --stack-name "$1" --query "$2" --output text 2>"$errors") || status=$?
+  grep '^+ ' "$errors" >&2 || true
+  if [ "$status" = 0 ]; then [ "$out" = None ] || printf '%s\n' "$out"; return 0; fi
+  grep -q "Stack with id $1 does not exist" "$errors" && return 0
+  die "aws cloudformation describe-stacks --stack-name $1 failed (exit $status), nothing was deployed: $(grep -v '^+ ' "$errors" | tr -s '\n' ' ')"
+}
 
 if [ -z "$dry_run" ]; then
   command -v aws >/dev/null || die "the AWS CLI (aws) is not installed"
@@ -60,8 +73,7 @@ images=(-c "appImageDigest=$placeholder" -c "nginxImageDigest=$placeholder")
 # ---- GitHub's OIDC provider: one per account. The account stack keeps the one it created, and
 # trusts one the account had before it (githubOidcProviderExists), unless CDK_CONTEXT says ----
 if [[ " ${CDK_CONTEXT:-} " != *" githubOidcProviderExists="* ]]; then
-  origin=$(ask created aws cloudformation describe-stacks --stack-name "$account_stack" \
-    --query "Stacks[0].Outputs[?OutputKey=='GitHubOidcProviderOrigin'].OutputValue" --output text 2>/dev/null) || origin=''
+  origin=$(describe_stack "$account_stack" "Stacks[0].Outputs[?OutputKey=='GitHubOidcProviderOrigin'].OutputValue" created)
   case $origin in
     created) exists=false ;;
     imported) exists=true ;;
@@ -80,17 +92,25 @@ run cdk deploy "$registry_stack" --require-approval never
 # ---- the images to deploy, by digest ----
 if [ -n "$dry_run" ]; then account=123456789012; else account=$(aws sts get-caller-identity --query Account --output text); fi
 region=${AWS_REGION:-${AWS_DEFAULT_REGION:-eu-west-1}}
-stack_exists() { [ -z "$dry_run" ] && aws cloudformation describe-stacks --stack-name "$service_stack" >/dev/null 2>&1; }
-if [ -n "$tag" ] || [ -f "$root/deploy/ecs/images.env" ]; then
+stack_exists() { local status; status=$(describe_stack "$service_stack" 'Stacks[0].StackStatus' '') || exit 1; [ -n "$status" ]; }
+# images.env is this commit's when npm run push wrote it here and now (its COMMIT, the image tag).
+head=$(git -C "$root" rev-parse --short HEAD)
+[ -z "$(git -C "$root" status --porcelain)" ] || head="$head-dirty"
+images_env=$root/deploy/ecs/images.env
+images_commit=$( [ ! -f "$images_env" ] || sed -n 's/^COMMIT=//p' "$images_env")
+if [ -n "$tag" ] || { [ -f "$images_env" ] && [ "$images_commit" = "$head" ]; }; then
   # The deploy workflow's own lookup: images.env, or the images tagged $tag in ECR.
   resolved=$(GITHUB_OUTPUT=/dev/null bash "$root/deploy/ci/resolve-images.sh" ${dry_run:+--dry-run} ${tag:+--tag "$tag"} \
     --registry "$account.dkr.ecr.$region.amazonaws.com") || die "no images${tag:+ tagged $tag}"
   app=$(sed -n 's/^app_image=.*@//p' <<<"$resolved") nginx=$(sed -n 's/^nginx_image=.*@//p' <<<"$resolved")
 elif stack_exists; then
   # What runs now: deploying the stack alone never puts back an older image.
+  [ ! -f "$images_env" ] || echo "deploy: deploy/ecs/images.env is of commit ${images_commit:-unknown}, not $head: deploying the images the service runs (npm run push first to deploy $head)" >&2
   definition=$(aws ecs describe-services --cluster "$cluster" --services "$service_name" --query 'services[0].taskDefinition' --output text)
   app=$(aws ecs describe-task-definition --task-definition "$definition" --query "taskDefinition.containerDefinitions[?name=='app'].image" --output text | sed -E 's/.*@//')
   nginx=$(aws ecs describe-task-definition --task-definition "$definition" --query "taskDefinition.containerDefinitions[?name=='nginx'].image" --output text | sed -E 's/.*@//')
+elif [ -f "$images_env" ]; then
+  die "deploy/ecs/images.env is of commit ${images_commit:-unknown}, not $head, and $service_stack does not exist yet: run npm run push, or give --tag"
 else
   die "no images: run npm run push first (it writes deploy/ecs/images.env), or give --tag"
 fi

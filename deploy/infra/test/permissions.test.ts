@@ -39,6 +39,8 @@ function authorizations ({ service, operation, parameters: p }: Call): Request[]
       return [{ action, resource: '*' }, ...[p.taskRoleArn, p.executionRoleArn].filter(Boolean).map((role) => ({ action: 'iam:PassRole', resource: String(role), context: PASS_TO_ECS }))]
     case 'cloudformation:DescribeStacks': return [{ action, resource: arn('cloudformation', `stack/${p.StackName}/0d4a2c60-0000-0000-0000-000000000000`) }]
     case 'ecs:RunTask': return [{ action, resource: String(p.taskDefinition), context: { 'ecs:cluster': arn('ecs', `cluster/${p.cluster}`) } }]
+    case 'ecs:StopTask': return [{ action, resource: String(p.task).startsWith('arn:') ? String(p.task) : arn('ecs', `task/${p.cluster}/${p.task}`) }]
+    case 'logs:GetLogEvents': return [{ action, resource: arn('logs', `log-group:${p.logGroupName}:log-stream:${p.logStreamName}`) }]
     case 'ecs:DescribeTasks':
       return (p.tasks as string[]).map((task) => ({ action, resource: task.startsWith('arn:') ? task : arn('ecs', `task/${p.cluster}/${task}`) }))
     case 'ecs:DescribeServices':
@@ -66,8 +68,9 @@ const recorded = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', '
 const workflow = parse(readFileSync(join(ROOT, '.github', 'workflows', 'deploy.yml'), 'utf8')) as { jobs: { deploy: { steps: Array<{ run?: string }> } } }
 // The scripts the deploy job runs (npm run push is deploy/ecr/push.sh, with --registry there).
 const runs = workflow.jobs.deploy.steps.flatMap((s) => s.run ? [s.run] : [])
+const scriptOf = (label: string) => label.split(/[ :]/)[0]
 const ofWorkflow = recorded.filter(({ script }) => {
-  const name = script.split(' ')[0]
+  const name = scriptOf(script)
   if (name === 'push.sh') return runs.some((r) => r.startsWith('npm run push') && r.includes('--registry')) && script.includes('--registry')
   return runs.some((r) => r.includes(`deploy/ci/${name}`))
 })
@@ -90,7 +93,9 @@ const actionCalls: Array<[string, Request[]]> = [
 ]
 
 t.test('the recorded calls are those of the scripts the deploy workflow runs', async (t) => {
-  t.same(ofWorkflow.map((s) => s.script.split(' ')[0]).sort(), ['migrate.sh', 'push.sh', 'resolve-images.sh', 'task-definition.sh'])
+  t.same([...new Set(ofWorkflow.map((s) => scriptOf(s.script)))].sort(), ['migrate.sh', 'push.sh', 'resolve-images.sh', 'task-definition.sh'])
+  const actions = new Set(ofWorkflow.flatMap((s) => s.calls.map((c) => `${c.service}:${c.operation}`)))
+  for (const action of ['logs:GetLogEvents', 'ecs:StopTask']) t.ok(actions.has(action), `${action}: a failure rehearsal made it`)
   t.ok(ofWorkflow.every((s) => s.calls.every((c) => c.region === REGION)), 'each in the region of the stacks')
 })
 

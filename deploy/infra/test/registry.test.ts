@@ -44,7 +44,7 @@ t.test('the deploy role may push, run the migration task and update the service,
   t.same([...new Set(actions)], [
     'cloudformation:DescribeStacks', 'ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:CompleteLayerUpload', 'ecr:DescribeImages', 'ecr:GetAuthorizationToken',
     'ecr:GetDownloadUrlForLayer', 'ecr:InitiateLayerUpload', 'ecr:PutImage', 'ecr:UploadLayerPart',
-    'ecs:DescribeServices', 'ecs:DescribeTaskDefinition', 'ecs:DescribeTasks', 'ecs:RegisterTaskDefinition', 'ecs:RunTask', 'ecs:UpdateService',
+    'ecs:DescribeServices', 'ecs:DescribeTaskDefinition', 'ecs:DescribeTasks', 'ecs:RegisterTaskDefinition', 'ecs:RunTask', 'ecs:StopTask', 'ecs:UpdateService',
     'iam:PassRole', 'logs:GetLogEvents'
   ].sort())
   const passRole = policy.Properties.PolicyDocument.Statement.find((s) => s.Action === 'iam:PassRole') as unknown as { Condition: unknown }

@@ -95,7 +95,7 @@ t.test('the migration task: the app image, the migrate script, the same settings
   const [migrate] = migration.ContainerDefinitions
   t.same(migrate.Command, ['node', 'dist/scripts/migrate.js'])
   t.match(JSON.stringify(migrate.Image), `ecs-microservices/app@${DIGEST}`)
-  t.match(env(migrate), { DB_SSL: 'verify-full', NODE_ENV: 'production' })
+  t.match(env(migrate), { DB_SSL: 'verify-full', NODE_ENV: 'production', DB_MIGRATION_TIMEOUT_MS: '900000' })
   t.same(migrate.Secrets?.map((s) => s.Name).sort(), ['DB_PASSWORD', 'DB_USER', 'REDIS_PASSWORD'])
   for (const output of ['MigrationTaskDefinitionArn', 'MigrationSubnets', 'MigrationSecurityGroup', 'ServiceUrl', 'ClusterName', 'ServiceName']) template.hasOutput(output, {})
 })

@@ -177,7 +177,11 @@ export class Service extends Construct {
     })
     // No collector in the migration task, and the migrate script loads no telemetry.
     const { HOST: _host, PORT: _port, TRUST_PROXY: _proxy, DB_MIGRATE_ON_START: _migrate, ...rest } = this.appEnvironment
-    const migrationEnvironment = Object.fromEntries(Object.entries(rest).filter(([name]) => !name.startsWith('OTEL_')))
+    const migrationEnvironment = {
+      ...Object.fromEntries(Object.entries(rest).filter(([name]) => !name.startsWith('OTEL_'))),
+      // The migration's bound, which deploy/ci/migrate.sh also reads to know how long to wait.
+      DB_MIGRATION_TIMEOUT_MS: String(settings.migrationTimeoutMinutes * 60_000)
+    }
     this.migrationTask.addContainer('migrate', {
       containerName: 'migrate',
       image: appImage,
