@@ -37,3 +37,8 @@ export const LiveSchema = Type.Object({
   status: Type.Literal('alive'),
   uptime_seconds: Type.Number()
 })
+
+export const StartedSchema = Type.Object({
+  status: Type.Union([Type.Literal('serving'), Type.Literal('starting')], { description: 'serving: start-up and migrations are done, this task can take traffic' }),
+  migrations: Type.Union([Type.Literal('applied'), Type.Literal('pending')])
+})

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { HealthSchema, LiveSchema } from '../../schemas/health.ts'
+import { HealthSchema, LiveSchema, StartedSchema } from '../../schemas/health.ts'
 import { ErrorRef, errorResponses } from '../../schemas/error.ts'
 import { Type } from '@sinclair/typebox'
 
@@ -46,6 +46,23 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: LiveSchema, ...errorResponses }
     }
   }, async () => ({ status: 'alive' as const, uptime_seconds: Math.round(process.uptime()) }))
+
+  // The load balancer's check, through nginx: can this task serve? Start-up and migrations done,
+  // and the app answering behind nginx. No shared dependency is checked: a database failover or
+  // a Redis blip must show as 503s on the routes that need them and in /health, not make ECS
+  // replace every task at once. Not refused under pressure either (a busy task is not broken).
+  fastify.get('/started', {
+    config: { visits: false, pressureHandler: () => undefined },
+    schema: {
+      operationId: 'getStarted',
+      summary: 'Start-up done: this task can take traffic (the load balancer\'s check)',
+      tags: ['health'],
+      response: { 200: StartedSchema, 503: StartedSchema, ...errorResponses }
+    }
+  }, async (_request, reply) => {
+    const applied = fastify.migrations.ready
+    return reply.code(applied ? 200 : 503).send({ status: applied ? 'serving' : 'starting', migrations: applied ? 'applied' : 'pending' })
+  })
 }
 
 export default health

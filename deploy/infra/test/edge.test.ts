@@ -17,7 +17,7 @@ t.test('HTTP only when no certificate is given', async (t) => {
   t.pass()
 })
 
-t.test('idle timeout below nginx\'s keep-alive; readiness through nginx; deregistration delay below stopTimeout', async (t) => {
+t.test('idle timeout below nginx\'s keep-alive; the target\'s check is whether the task can serve (/health/started), not whether a shared dependency is up; deregistration delay below stopTimeout', async (t) => {
   http.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
     Scheme: 'internet-facing',
     LoadBalancerAttributes: Match.arrayWith([{ Key: 'idle_timeout.timeout_seconds', Value: '60' }])
@@ -25,7 +25,7 @@ t.test('idle timeout below nginx\'s keep-alive; readiness through nginx; deregis
   http.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
     TargetType: 'ip',
     Port: 80,
-    HealthCheckPath: '/health',
+    HealthCheckPath: '/health/started',
     Matcher: { HttpCode: '200' },
     TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '20' }])
   })

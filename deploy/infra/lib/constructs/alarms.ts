@@ -76,7 +76,7 @@ export class Alarms extends Construct {
     }
     alarm('Alb5xxRate', elb5xx, 1, 'More than 1 % of requests answered 5xx by the load balancer itself (no healthy target, timeouts)')
     alarm('Target5xxRate', target5xx, 1, 'More than 1 % of requests answered 5xx by the tasks')
-    alarm('UnhealthyTargets', unhealthy, 0, 'A task fails the /health check through nginx', cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, 3)
+    alarm('UnhealthyTargets', unhealthy, 0, 'A task fails the load balancer\'s check (/health/started through nginx): hung, crashed or not started', cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, 3)
     alarm('P99Latency', p99, 1, 'p99 target response time above 1 s')
     alarm('ServiceCpu', cpu, 85, 'Service CPU above 85 % (scaling targets 60 %): at the maximum task count?')
     alarm('ServiceMemory', memory, 85, 'Service memory above 85 %')

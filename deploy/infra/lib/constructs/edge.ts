@@ -45,8 +45,11 @@ export class Edge extends Construct {
       protocol: elbv2.ApplicationProtocol.HTTP,
       targets: [service.service.loadBalancerTarget({ containerName: 'nginx', containerPort: NGINX_PORT })],
       deregistrationDelay: DEREGISTRATION_DELAY,
-      // Readiness through nginx: a task whose database or Redis is lost leaves the rotation.
-      healthCheck: { path: '/health', healthyHttpCodes: '200', interval: Duration.seconds(10), timeout: Duration.seconds(5), healthyThresholdCount: 2, unhealthyThresholdCount: 3 }
+      // Can this task serve: nginx up, the app answering behind it, start-up and migrations done
+      // (/health/started). Not /health: ECS replaces tasks that fail this check, so a shared
+      // dependency's outage (an RDS failover, 60-120 s) would replace every task in a loop; it
+      // shows as 503s on the routes that need it, in /health and on the alarms instead.
+      healthCheck: { path: '/health/started', healthyHttpCodes: '200', interval: Duration.seconds(10), timeout: Duration.seconds(5), healthyThresholdCount: 2, unhealthyThresholdCount: 3 }
     })
 
     if (settings.certificateArn) {
