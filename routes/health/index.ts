@@ -57,7 +57,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'getStarted',
       summary: 'Start-up done: this task can take traffic (the load balancer\'s check)',
       tags: ['health'],
-      response: { 200: StartedSchema, 503: StartedSchema, ...errorResponses }
+      response: { 200: StartedSchema, 503: Type.Union([StartedSchema, ErrorRef]), ...errorResponses }
     }
   }, async (_request, reply) => {
     const applied = fastify.migrations.ready
