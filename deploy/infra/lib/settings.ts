@@ -34,6 +34,9 @@ export function fargateSizeError (cpu: number, memory: number): string | null {
     (fits.length ? `; ${memory} MiB goes with taskCpu ${fits.join(' or ')}` : '')
 }
 
+/** The availability zones the VPC spans (its subnets, the database's and the cache's standby). */
+export const ZONES = 2
+
 const Digest = Type.String({ pattern: '^sha256:[0-9a-f]{64}$', description: 'an image digest, sha256:<64 hex>, as npm run push prints it' })
 
 export const SettingsSchema = Type.Object({
@@ -52,7 +55,10 @@ export const SettingsSchema = Type.Object({
   appImageDigest: Digest,
   nginxImageDigest: Digest,
 
-  natGateways: Type.Integer({ minimum: 1, maximum: 2 }),
+  // NAT gateways of the VPC (lib/constructs/network.ts): one per zone keeps each zone's tasks'
+  // way out (ECR, Secrets Manager, CloudWatch) independent of the other zone; fewer saves cost,
+  // and a zone without its own sends through another's (and is cut off when that zone fails).
+  natGateways: Type.Integer({ minimum: 1, maximum: ZONES, description: `one per zone at most, the VPC spans ${ZONES}` }),
 
   databaseVersion: Type.Union([Type.Literal('16'), Type.Literal('17')]),
   databaseInstanceType: Type.String({ pattern: '^[a-z0-9]+\\.[a-z0-9]+$' }),
@@ -128,7 +134,7 @@ export const STAGE_DEFAULTS: Record<'dev' | 'prod', Partial<Settings>> = {
   prod: {
     ...COMMON,
     stage: 'prod',
-    natGateways: 1,
+    natGateways: ZONES,
     databaseInstanceType: 't4g.small',
     databaseStorageGb: 50,
     databaseMultiAz: true,

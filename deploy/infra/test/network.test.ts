@@ -5,14 +5,45 @@ import { synth } from './helper.ts'
 const { serviceTemplate: template, service } = synth()
 const ref = (construct: { securityGroupId: string }) => service.resolve(construct.securityGroupId)
 
-t.test('a VPC over two zones: public, private with egress and isolated subnets, one NAT gateway by default, flow logs', async (t) => {
+t.test('a VPC over two zones: public, private with egress and isolated subnets, flow logs', async (t) => {
   template.resourceCountIs('AWS::EC2::VPC', 1)
   template.resourceCountIs('AWS::EC2::Subnet', 6)
-  template.resourceCountIs('AWS::EC2::NatGateway', 1)
   template.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' })
-  const { serviceTemplate } = synth({ natGateways: '2' })
-  serviceTemplate.resourceCountIs('AWS::EC2::NatGateway', 2)
   t.pass()
+})
+
+type Resource = { Type: string, Properties: Record<string, any> }
+
+/** For each private subnet (with egress) of a template: its zone and the zone of the NAT gateway its default route goes to. */
+function natZones (resources: Record<string, Resource>): Array<{ subnet: string, zone: string, natZone: string | undefined }> {
+  const of = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type)
+  const zone = (subnet: string) => JSON.stringify(resources[subnet].Properties.AvailabilityZone)
+  const privates = of('AWS::EC2::Subnet').filter(([, r]) => (r.Properties.Tags as Array<{ Key: string, Value: string }>)
+    .some((tag) => tag.Key === 'aws-cdk:subnet-type' && tag.Value === 'Private'))
+  return privates.map(([subnet]) => {
+    const table = of('AWS::EC2::SubnetRouteTableAssociation').find(([, r]) => r.Properties.SubnetId.Ref === subnet)?.[1].Properties.RouteTableId.Ref
+    const route = of('AWS::EC2::Route').find(([, r]) => r.Properties.RouteTableId.Ref === table && r.Properties.DestinationCidrBlock === '0.0.0.0/0')
+    const nat = route?.[1].Properties.NatGatewayId?.Ref as string | undefined
+    return { subnet, zone: zone(subnet), natZone: nat && zone(resources[nat].Properties.SubnetId.Ref) }
+  })
+}
+
+t.test('prod has a NAT gateway in each zone, and each zone\'s tasks go out through their own: losing a zone cuts no other off from ECR, Secrets Manager, CloudWatch', async (t) => {
+  const { serviceTemplate: prod } = synth({ stage: 'prod' })
+  prod.resourceCountIs('AWS::EC2::NatGateway', 2)
+  const routes = natZones(prod.toJSON().Resources)
+  t.equal(routes.length, 2, 'two private subnets')
+  t.equal(new Set(routes.map((r) => r.zone)).size, 2, 'in two zones')
+  for (const route of routes) t.equal(route.natZone, route.zone, `${route.subnet}: default route to the NAT gateway of its own zone`)
+})
+
+t.test('dev keeps one NAT gateway (cost); natGateways sets the count in either stage', async (t) => {
+  template.resourceCountIs('AWS::EC2::NatGateway', 1)
+  const routes = natZones(template.toJSON().Resources)
+  t.equal(routes.length, 2)
+  t.ok(routes.every((r) => r.natZone !== undefined), 'both private subnets go out through the one NAT gateway')
+  synth({ natGateways: '2' }).serviceTemplate.resourceCountIs('AWS::EC2::NatGateway', 2)
+  synth({ stage: 'prod', natGateways: '1' }).serviceTemplate.resourceCountIs('AWS::EC2::NatGateway', 1)
 })
 
 t.test('the VPC\'s default security group is stripped of its rules', async (t) => {

@@ -10,6 +10,7 @@ t.test('a missing or bad setting stops synth with a message naming it', async (t
     [{ appImageDigest: 'latest' }, /appImageDigest \(="latest"\).*sha256/],
     [{ nginxImageDigest: '' }, /nginxImageDigest \(missing\)/],
     [{ natGateways: '0' }, /natGateways/],
+    [{ natGateways: '3' }, /natGateways \(=3\): .*less or equal to 2 \(one per zone at most, the VPC spans 2\)/],
     [{ databaseVersion: '12' }, /databaseVersion/],
     [{ taskCpu: '300' }, /taskCpu/],
     [{ minTasks: '1' }, /minTasks/],
@@ -30,7 +31,7 @@ t.test('dev and prod defaults: prod redundant and protected, dev small', async (
   const dev = loadSettings(context())
   const prod = loadSettings(context({ stage: 'prod' }))
   t.match(dev, { stage: 'dev', natGateways: 1, databaseMultiAz: false, cacheMultiAz: false, minTasks: 2 })
-  t.match(prod, { stage: 'prod', natGateways: 1, databaseMultiAz: true, cacheMultiAz: true, minTasks: 2, databaseBackupDays: 14 })
+  t.match(prod, { stage: 'prod', natGateways: 2, databaseMultiAz: true, cacheMultiAz: true, minTasks: 2, databaseBackupDays: 14 })
   t.equal(loadSettings(context({ stage: 'prod', maxTasks: '20', databaseMultiAz: 'false' })).maxTasks, 20, 'context strings converted')
   t.equal(Object.keys(STAGE_DEFAULTS).join(), 'dev,prod')
 })

@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib'
 import * as ec2 from 'aws-cdk-lib/aws-ec2'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import { Construct } from 'constructs'
-import type { Settings } from '../settings.ts'
+import { ZONES, type Settings } from '../settings.ts'
 
 export const NGINX_PORT = 80
 export const POSTGRES_PORT = 5432
@@ -10,7 +10,8 @@ export const REDIS_PORT = 6379
 
 /**
  * The VPC over two availability zones (public subnets for the load balancer, private ones with
- * egress for the tasks, isolated ones for the database and the cache), its flow logs, and the
+ * egress for the tasks, isolated ones for the database and the cache), `natGateways` NAT gateways
+ * (prod: one in each zone, each zone's private subnet routed to its own), its flow logs, and the
  * security groups: only the load balancer reaches the tasks, on nginx's port; only the tasks
  * reach PostgreSQL and Redis.
  */
@@ -29,7 +30,7 @@ export class Network extends Construct {
     })
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
-      maxAzs: 2,
+      maxAzs: ZONES,
       natGateways: settings.natGateways,
       subnetConfiguration: [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
