@@ -127,6 +127,13 @@ t.test('the database normalises a name as the service does: old names take the s
   // migrations/004 computes the key of names kept from the Flask service in SQL; a name the service
   // accepts must get the key the service would write, on this back end's PostgreSQL.
   await build(t)
+  // The exact key needs a UTF8 database and ICU; without them 004 falls back to lower() (and says
+  // so), which this test does not claim to match: a stand-in server without ICU skips it, named.
+  const [{ full }] = await query<{ full: boolean }>("SELECT current_setting('server_encoding') = 'UTF8' AND EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu') AS full")
+  if (!full) {
+    t.pass('the SQL key is the stored name', { skip: 'this PostgreSQL is not UTF8 or has no ICU: migration 004 uses its lower() fallback' })
+    return
+  }
   const migration = readFileSync(join(import.meta.dirname, '..', 'migrations', '004.do.username-key.sql'), 'utf8')
   const expression = /normalize\(lower\(normalize\(username, NFKC\) COLLATE "und-x-icu"\), NFC\)/.exec(migration)?.[0]
   if (!t.ok(expression, 'the migration\'s key expression')) return
