@@ -27,6 +27,13 @@ t.test('Flask names that now read the same: every one kept and readable by id; t
   }
   t.equal((await app.inject({ method: 'GET', url: '/api/users?limit=100' })).json().count, 5)
 
+  // The keys of old names are exact on a UTF8 database with ICU; without (the testcontainers
+  // stand-in image), migration 004 falls back to lower(): the collisions below are not claimed.
+  const [{ full }] = await sql<{ full: boolean }>(url, "SELECT current_setting('server_encoding') = 'UTF8' AND EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu') AS full")
+  if (!full) {
+    t.pass('old names\' keys as the service computes them', { skip: 'this PostgreSQL is not UTF8 or has no ICU: migration 004 uses its lower() fallback' })
+    return
+  }
   const keys = await sql<{ id: number, username_key: string | null }>(url, 'SELECT id, username_key FROM users ORDER BY id')
   t.same(keys, [
     { id: 1, username_key: 'admin' },
