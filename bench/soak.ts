@@ -6,11 +6,10 @@
 //   - users in the table = 201s received; total_visits = answers to tracked routes, plus the
 //     requests of clients that hung up early and reached the service
 import { mkdirSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
-import { MixedLoad } from '../test/load.ts'
+import { hangUp, MixedLoad } from '../test/load.ts'
 import { buildService, freshDatabase, ROOT, SERVERS, sql, startService } from './lib.ts'
 
 const { values: args } = parseArgs({
@@ -40,20 +39,8 @@ load.start()
 const deadline = Date.now() + duration * 1000
 let hungUp = 0
 const { port } = new URL(app.base)
-function hangUp (i: number): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = net.connect(Number(port), '127.0.0.1', () => {
-      socket.write('GET /api/users?limit=100 HTTP/1.1\r\nHost: soak\r\n\r\n')
-      hungUp++
-      setTimeout(() => { if (i % 2 === 0) socket.resetAndDestroy(); else socket.end() }, i % 11)
-    })
-    socket.setTimeout(1_000, () => socket.destroy())
-    socket.on('error', () => {})
-    socket.on('close', () => resolve())
-  })
-}
 const hangers = Array.from({ length: Number(args['hang-ups']) }, async (_, client) => {
-  for (let i = client; Date.now() < deadline; i++) await hangUp(i)
+  for (let i = client; Date.now() < deadline; i++) if (await hangUp(Number(port), '/api/users?limit=100', i % 11, i % 2 === 0)) hungUp++
 })
 await sleep(duration * 1000)
 await Promise.all(hangers)

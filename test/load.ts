@@ -1,3 +1,5 @@
+import net from 'node:net'
+
 export interface LoadResult {
   /** Answers by status code. */
   byStatus: Record<number, number>
@@ -96,4 +98,23 @@ export class MixedLoad {
       this.#latencies[Math.min(latency, 10_000)]++
     }
   }
+}
+
+/**
+ * A client that hangs up early: sends `GET path` on a socket of its own and closes it `afterMs`
+ * later, with RST (`reset`) or FIN. Resolves once the socket is closed (bounded at 1 s: Node's
+ * server keeps a half-closed socket open after answering); true when the request was sent.
+ */
+export function hangUp (port: number, path: string, afterMs: number, reset: boolean): Promise<boolean> {
+  return new Promise((resolve) => {
+    let sent = false
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`)
+      sent = true
+      setTimeout(() => { if (reset) socket.resetAndDestroy(); else socket.end() }, afterMs)
+    })
+    socket.setTimeout(1_000, () => socket.destroy())
+    socket.on('error', () => {})
+    socket.on('close', () => resolve(sent))
+  })
 }

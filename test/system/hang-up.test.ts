@@ -1,25 +1,11 @@
 // Clients that hang up early, on real sockets against the production entry: the case that once
 // stopped visit recording for good (the address was read after the socket had closed).
-import net from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { testServers } from '../setup/servers.ts'
 import { eventually, keyPrefix, query, serve, serverTests, testDatabaseUrl } from '../helper.ts'
+import { hangUp } from '../load.ts'
 
 const t = serverTests()
-
-/** Sends `GET path` on a socket of its own and hangs up `afterMs` later, with RST or FIN. */
-function hangUp (port: number, path: string, afterMs: number, reset: boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => {
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`)
-      setTimeout(() => { if (reset) socket.resetAndDestroy(); else socket.end() }, afterMs)
-    })
-    // A half-closed (FIN) socket is closed by the server once it has answered; bounded anyway.
-    socket.setTimeout(1_000, () => socket.destroy())
-    socket.on('error', () => {})
-    socket.on('close', () => resolve())
-  })
-}
 
 async function stats (base: string) {
   return (await fetch(`${base}/api/stats`)).json() as Promise<{ total_visits: number, pending_visits: number, dropped_visits: number }>
