@@ -8,10 +8,13 @@ npm ci --no-audit --no-fund
 npm test
 export CDK_DISABLE_CLI_TELEMETRY=true
 digest=sha256:$(printf '%064d' 0)
+# prod serves HTTPS at a name its certificate covers: it needs both (an example of each here).
+prod_edge=(-c certificateArn=arn:aws:acm:eu-west-1:123456789012:certificate/0b7e9f0e-1111-2222-3333-444455556666 -c domainName=api.example.com)
 for stage in dev prod; do
   out=$(mktemp -d)
+  edge=(); [ "$stage" = dev ] || edge=("${prod_edge[@]}")
   said=$(npx cdk synth --no-lookups -q -o "$out" -c "stage=$stage" -c githubRepository=acme/ecs-microservice \
-    -c "appImageDigest=$digest" -c "nginxImageDigest=$digest" 2>&1)
+    -c "appImageDigest=$digest" -c "nginxImageDigest=$digest" "${edge[@]}" 2>&1)
   ls "$out"/*.template.json
   rm -rf "$out"
   # Nothing but the CLI's two lines: no unconfigured feature flags (cdk.json has those `cdk init`
@@ -32,7 +35,13 @@ if npx cdk synth --no-lookups -q -o "$(mktemp -d)" -c githubRepository=acme/ecs-
   echo "synth passed without the image digests" >&2; exit 1
 fi
 grep -q 'Invalid setting appImageDigest (missing)\|Invalid setting nginxImageDigest (missing)' /tmp/infra-synth.err || { cat /tmp/infra-synth.err >&2; exit 1; }
-echo "cdk synth: dev and prod synthesize offline; a missing setting is named"
+# prod without a certificate and its name: refused, both named.
+if npx cdk synth --no-lookups -q -o "$(mktemp -d)" -c stage=prod -c githubRepository=acme/ecs-microservice \
+  -c "appImageDigest=$digest" -c "nginxImageDigest=$digest" 2> /tmp/infra-synth.err; then
+  echo "prod synthesized without certificateArn and domainName" >&2; exit 1
+fi
+grep -q 'prod: it needs certificateArn and domainName.*certificateArn is missing; domainName is missing' /tmp/infra-synth.err || { cat /tmp/infra-synth.err >&2; exit 1; }
+echo "cdk synth: dev and prod synthesize offline; a missing setting is named; prod needs a certificate and a domain"
 
 # npm run deploy --dry-run: the account stack, the registry, then the migration task (its status
 # read until it stops, then its exit code), then the service with the digests, in that order.

@@ -35,7 +35,10 @@ export class ServiceStack extends Stack {
     Validations.of(this.network.loadBalancerGroup).acknowledge({ id: 'AwsSolutions::AwsSolutions-EC23', reason: 'The internet-facing load balancer takes HTTP(S) from anywhere, behind the WAF web ACL; nothing else is open to the internet.' })
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description })
-    output('ServiceUrl', this.edge.url, 'The service, through the load balancer')
+    output('ServiceUrl', this.edge.url, this.edge.https
+      ? `The service: HTTPS at ${settings.domainName}, through the load balancer${settings.hostedZoneId ? '' : ` (point ${settings.domainName} at LoadBalancerDnsName in your DNS)`}`
+      : `The service: HTTP only, no certificateArn and domainName set${settings.domainName && !settings.hostedZoneId ? ` (point ${settings.domainName} at LoadBalancerDnsName in your DNS)` : ''}`)
+    output('LoadBalancerDnsName', this.edge.loadBalancer.loadBalancerDnsName, 'The load balancer\'s own DNS name (domainName is an alias of it)')
     output('ClusterName', this.service.cluster.clusterName, 'ECS cluster')
     output('ServiceName', this.service.service.serviceName, 'ECS service')
     output('TaskDefinitionFamily', this.service.taskDefinition.family, 'Task definition family of the service')

@@ -37,6 +37,9 @@ export function fargateSizeError (cpu: number, memory: number): string | null {
 /** The availability zones the VPC spans (its subnets, the database's and the cache's standby). */
 export const ZONES = 2
 
+// A DNS host name of lower-case labels (RFC 1123), at least two of them, no trailing dot.
+const HOST_NAME = '^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$'
+
 const Digest = Type.String({ pattern: '^sha256:[0-9a-f]{64}$', description: 'an image digest, sha256:<64 hex>, as npm run push prints it' })
 
 export const SettingsSchema = Type.Object({
@@ -83,8 +86,15 @@ export const SettingsSchema = Type.Object({
   requestsPerTarget: Type.Integer({ minimum: 10, maximum: 100_000 }),
   logRetentionDays: Type.Union([1, 3, 5, 7, 14, 30, 60, 90, 180, 365].map((n) => Type.Literal(n))),
 
-  // HTTPS on the load balancer with this ACM certificate; without one, HTTP only (say so).
+  // The name clients use (ServiceUrl, the smoke test's URL): HTTPS on the load balancer with
+  // the ACM certificate of certificateArn, which must cover domainName. Without both, the stage
+  // is HTTP only at the load balancer's own DNS name (dev; prod requires both, loadSettings).
+  domainName: Type.Optional(Type.String({ pattern: HOST_NAME, description: 'a host name, e.g. api.example.com' })),
   certificateArn: Type.Optional(Type.String({ pattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[0-9a-f-]+$' })),
+  // A Route 53 public hosted zone of domainName's (its id and name), where the stack makes
+  // domainName an alias of the load balancer; without one, that record is made elsewhere.
+  hostedZoneId: Type.Optional(Type.String({ pattern: '^Z[A-Z0-9]{1,32}$', description: 'a Route 53 hosted zone id, e.g. Z0123456789ABCDEFGHIJ' })),
+  hostedZoneName: Type.Optional(Type.String({ pattern: HOST_NAME, description: 'the hosted zone\'s domain, e.g. example.com' })),
   // Requests per 5 minutes from one IP before WAF blocks it (all tasks together).
   wafRateLimit: Type.Integer({ minimum: 10, maximum: 2_000_000_000 }),
   alarmEmail: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' })),
@@ -175,5 +185,25 @@ export function loadSettings (context: Record<string, unknown>): Settings {
   const size = fargateSizeError(valid.taskCpu, valid.taskMemoryMiB)
   if (size) throw new SettingsError(`Invalid setting taskMemoryMiB=${valid.taskMemoryMiB} with taskCpu=${valid.taskCpu}: ${size}`)
   if (valid.maxTasks < valid.minTasks) throw new SettingsError(`Invalid setting maxTasks=${valid.maxTasks}: below minTasks=${valid.minTasks}`)
+  const edge = edgeError(valid)
+  if (edge) throw new SettingsError(edge)
   return valid
+}
+
+/**
+ * Why the stage's name, certificate and hosted zone do not go together, or null. A certificate
+ * names hosts, so HTTPS needs the name clients use (the load balancer's own DNS name is in no
+ * certificate); prod serves HTTPS only.
+ */
+function edgeError (s: Settings): string | null {
+  if (s.stage === 'prod' && (!s.certificateArn || !s.domainName)) {
+    return `Invalid settings of prod: it needs certificateArn and domainName (HTTPS at a name the certificate covers)${s.certificateArn ? '' : '; certificateArn is missing'}${s.domainName ? '' : '; domainName is missing'}`
+  }
+  if (s.certificateArn && !s.domainName) return 'Invalid setting certificateArn without domainName: the certificate names a host, and the load balancer\'s own DNS name is not one of them; set domainName to the name it covers'
+  if (Boolean(s.hostedZoneId) !== Boolean(s.hostedZoneName)) return `Invalid setting ${s.hostedZoneId ? 'hostedZoneId without hostedZoneName' : 'hostedZoneName without hostedZoneId'}: the hosted zone needs both`
+  if (s.hostedZoneName && !s.domainName) return 'Invalid setting hostedZoneName without domainName: the record to make in it is domainName'
+  if (s.hostedZoneName && s.domainName && s.domainName !== s.hostedZoneName && !s.domainName.endsWith(`.${s.hostedZoneName}`)) {
+    return `Invalid setting domainName=${s.domainName}: not in the hosted zone ${s.hostedZoneName}`
+  }
+  return null
 }

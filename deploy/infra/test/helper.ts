@@ -9,9 +9,16 @@ export const DIGEST = `sha256:${'a'.repeat(64)}`
 export const NGINX_DIGEST = `sha256:${'b'.repeat(64)}`
 export const CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/0b7e9f0e-1111-2222-3333-444455556666'
 
-/** The context every stage needs; `extra` adds or overrides settings (strings, as `-c` gives them). */
+export const DOMAIN = 'api.example.com'
+/** What prod requires beyond every stage's context: HTTPS at a name its certificate covers. */
+export const PROD_EDGE = { certificateArn: CERTIFICATE, domainName: DOMAIN }
+
+/**
+ * The context every stage needs (prod's: PROD_EDGE too); `extra` adds or overrides settings
+ * (strings, as `-c` gives them; '' removes one, as loadSettings ignores it).
+ */
 export function context (extra: Record<string, string> = {}): Record<string, string> {
-  return { githubRepository: 'acme/ecs-microservice', appImageDigest: DIGEST, nginxImageDigest: NGINX_DIGEST, ...extra }
+  return { githubRepository: 'acme/ecs-microservice', appImageDigest: DIGEST, nginxImageDigest: NGINX_DIGEST, ...(extra.stage === 'prod' ? PROD_EDGE : {}), ...extra }
 }
 
 /** cdk.json's context: the feature flags `cdk synth` runs with. */

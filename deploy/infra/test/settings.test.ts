@@ -1,6 +1,6 @@
 import t from 'tap'
 import { fargateSizeError, FARGATE_SIZES, loadSettings, STAGE_DEFAULTS } from '../lib/settings.ts'
-import { context } from './helper.ts'
+import { CERTIFICATE, context } from './helper.ts'
 
 t.test('a missing or bad setting stops synth with a message naming it', async (t) => {
   const cases: Array<[Record<string, string>, RegExp]> = [
@@ -16,11 +16,21 @@ t.test('a missing or bad setting stops synth with a message naming it', async (t
     [{ minTasks: '1' }, /minTasks/],
     [{ minTasks: '4', maxTasks: '3' }, /maxTasks=3: below minTasks=4/],
     [{ certificateArn: 'my-cert' }, /certificateArn/],
+    [{ certificateArn: CERTIFICATE }, /certificateArn without domainName: the certificate names a host, and the load balancer's own DNS name is not one of them/],
+    [{ domainName: 'https://api.example.com' }, /domainName .*a host name/],
+    [{ domainName: 'API.example.com' }, /domainName/],
+    [{ stage: 'prod', certificateArn: '' }, /prod: it needs certificateArn and domainName .*; certificateArn is missing$/],
+    [{ stage: 'prod', domainName: '' }, /prod: it needs certificateArn and domainName .*; domainName is missing$/],
+    [{ stage: 'prod', certificateArn: '', domainName: '' }, /certificateArn is missing; domainName is missing/],
+    [{ domainName: 'api.example.com', hostedZoneId: 'Z0123456789ABCDEFGHIJ' }, /hostedZoneId without hostedZoneName/],
+    [{ hostedZoneId: 'Z0123456789ABCDEFGHIJ', hostedZoneName: 'example.com' }, /hostedZoneName without domainName/],
+    [{ domainName: 'api.example.org', hostedZoneId: 'Z0123456789ABCDEFGHIJ', hostedZoneName: 'example.com' }, /domainName=api\.example\.org: not in the hosted zone example\.com/],
+    [{ domainName: 'badexample.com', hostedZoneId: 'Z0123456789ABCDEFGHIJ', hostedZoneName: 'example.com' }, /not in the hosted zone/],
     [{ alarmEmail: 'nobody' }, /alarmEmail/],
     [{ logRetentionDays: '10' }, /logRetentionDays/]
   ]
   for (const [extra, message] of cases) {
-    const settings = { ...context(), ...extra }
+    const settings = { ...context({ stage: extra.stage ?? 'dev' }), ...extra }
     if (extra.githubRepository === '') delete (settings as Record<string, string>).githubRepository
     if (extra.nginxImageDigest === '') delete (settings as Record<string, string>).nginxImageDigest
     t.throws(() => loadSettings(settings), { name: 'SettingsError', message }, JSON.stringify(extra))

@@ -1,6 +1,8 @@
 import { Duration, Validations } from 'aws-cdk-lib'
 import * as ec2 from 'aws-cdk-lib/aws-ec2'
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2'
+import * as route53 from 'aws-cdk-lib/aws-route53'
+import * as targets from 'aws-cdk-lib/aws-route53-targets'
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2'
 import { Construct } from 'constructs'
 import type { Settings } from '../settings.ts'
@@ -13,8 +15,9 @@ export const IDLE_TIMEOUT = Duration.seconds(60)
 export const DEREGISTRATION_DELAY = Duration.seconds(20)
 
 /**
- * The Application Load Balancer in front of nginx (HTTPS with the certificate of the settings,
- * HTTP redirected to it; HTTP only without one) and the WAF web ACL on it: a
+ * The Application Load Balancer in front of nginx (HTTPS at domainName with the certificate of
+ * the settings, HTTP redirected to it; HTTP only without one), domainName's alias record when
+ * the settings name its hosted zone, and the WAF web ACL on it: a
  * per-IP rate limit shared by every task (nginx's per-task limit stays as a backstop) and AWS's
  * managed common and known-bad-inputs rule groups.
  */
@@ -22,7 +25,10 @@ export class Edge extends Construct {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer
   readonly targetGroup: elbv2.ApplicationTargetGroup
   readonly webAcl: wafv2.CfnWebACL
+  /** What clients and the smoke test use: https://domainName, else http:// the name or the load balancer's. */
   readonly url: string
+  /** Whether the load balancer serves HTTPS (a certificate and the name it covers are set). */
+  readonly https: boolean
 
   constructor (scope: Construct, id: string, settings: Settings, network: Network, service: Service) {
     super(scope, id)
@@ -62,10 +68,22 @@ export class Edge extends Construct {
         open: false
       })
       this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443, open: false })
-      this.url = `https://${this.loadBalancer.loadBalancerDnsName}`
     } else {
       this.loadBalancer.addListener('Http', { port: 80, protocol: elbv2.ApplicationProtocol.HTTP, defaultTargetGroups: [this.targetGroup], open: false })
-      this.url = `http://${this.loadBalancer.loadBalancerDnsName}`
+    }
+    // The certificate names domainName, never the load balancer's own DNS name (loadSettings
+    // refuses a certificate without the name).
+    this.https = Boolean(settings.certificateArn)
+    this.url = `${this.https ? 'https' : 'http'}://${settings.domainName ?? this.loadBalancer.loadBalancerDnsName}`
+
+    if (settings.domainName && settings.hostedZoneId && settings.hostedZoneName) {
+      const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: settings.hostedZoneId, zoneName: settings.hostedZoneName })
+      new route53.ARecord(this, 'Alias', {
+        zone,
+        recordName: `${settings.domainName}.`,
+        target: route53.RecordTarget.fromAlias(new targets.LoadBalancerTarget(this.loadBalancer)),
+        comment: `${settings.serviceName} (${settings.stage}): the load balancer`
+      })
     }
 
     const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName })
