@@ -11,7 +11,7 @@ t.test('alarms on every signal an operator must act on, each notifying the topic
     'FreeStorageSpace', 'DatabaseConnections', 'EngineCPUUtilization', 'Evictions']) {
     t.ok(metrics.includes(name), name)
   }
-  t.equal(alarms.length, 11)
+  t.equal(alarms.length, 13, '11, and the deployment\'s two (below)')
   t.ok(alarms.every((a) => a.Properties.AlarmActions.length === 1), 'every alarm notifies the topic')
   template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99' })
 })
@@ -27,4 +27,25 @@ t.test('a dashboard with the same graphs', async (t) => {
   const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as Array<{ Properties: { DashboardBody: unknown } }>
   const body = JSON.stringify(dashboard.Properties.DashboardBody)
   for (const metric of ['HTTPCode_Target_5XX_Count', 'TargetResponseTime', 'UnHealthyHostCount', 'FreeStorageSpace', 'Evictions']) t.match(body, metric)
+})
+
+// ECS's circuit breaker catches tasks that do not start or turn healthy; a revision whose tasks
+// serve 5xx or slowly is caught by the deployment alarms, and rolled back.
+t.test('the ECS deployment rolls back on the target 5xx rate and p99 latency alarms (one-minute data), beside the circuit breaker', async (t) => {
+  const names = ['ecs-microservice-dev-deployment-target-5xx', 'ecs-microservice-dev-deployment-p99']
+  const ids = names.map((name) => Object.entries(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: name } })).map(([id]) => id)[0])
+  template.hasResourceProperties('AWS::ECS::Service', {
+    DeploymentConfiguration: Match.objectLike({
+      Alarms: { AlarmNames: ids.map((id) => ({ Ref: id })), Enable: true, Rollback: true },
+      DeploymentCircuitBreaker: { Enable: true, Rollback: true }
+    })
+  })
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    AlarmName: names[0],
+    Threshold: 1,
+    EvaluationPeriods: 3,
+    Metrics: Match.arrayWith([Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'HTTPCode_Target_5XX_Count' }), Period: 60 }) })])
+  })
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: names[1], MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99', Period: 60, Threshold: 1, EvaluationPeriods: 3 })
+  t.pass()
 })

@@ -169,7 +169,7 @@ t.test('CloudWatch may publish every alarm to the topic, over TLS only', async (
     .map((p) => cfn.value(p.Properties.PolicyDocument))
   t.ok(policy, 'the topic has a policy')
   const alarms = Object.entries(serviceTemplate.findResources('AWS::CloudWatch::Alarm'))
-  t.equal(alarms.length, 11)
+  t.equal(alarms.length, 13, 'the deployment\'s two alarms too')
   for (const [id, alarm] of alarms) {
     t.same(cfn.value(alarm.Properties.AlarmActions), [topicArn], `${id} notifies the topic`)
     const request = { action: 'sns:Publish', resource: topicArn, context: { 'aws:SourceArn': cfn.arn(id), 'aws:SourceAccount': ACCOUNT } }

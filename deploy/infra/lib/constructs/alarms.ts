@@ -1,6 +1,7 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib'
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch'
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions'
+import * as ecs from 'aws-cdk-lib/aws-ecs'
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import * as sns from 'aws-cdk-lib/aws-sns'
@@ -14,13 +15,21 @@ import type { Service } from './service.ts'
 import { ROUTES, routeLatency } from './collector.ts'
 
 const FIVE_MINUTES = Duration.minutes(5)
+const ONE_MINUTE = Duration.minutes(1)
+// Minutes a deployment alarm's signal must hold: ECS watches the alarms while it rolls a new
+// revision out and for a bake time it derives from their periods, then rolls back on ALARM.
+const DEPLOYMENT_MINUTES = 3
 
 /**
  * Alarms on what an operator must act on, an SNS topic for them (with an e-mail subscription
- * when alarmEmail is set), and a CloudWatch dashboard with the same graphs.
+ * when alarmEmail is set), a CloudWatch dashboard with the same graphs, and the ECS deployment's
+ * alarms: a new revision whose tasks answer 5xx or slowly is rolled back to the last completed
+ * one (beside the circuit breaker, which catches tasks that do not start or turn healthy).
  */
 export class Alarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = []
+  /** The alarms ECS watches during a deployment (rollback on ALARM), by their fixed names. */
+  readonly deploymentAlarms: cloudwatch.Alarm[] = []
   readonly topic: sns.Topic
   readonly dashboard: cloudwatch.Dashboard
 
@@ -59,8 +68,9 @@ export class Alarms extends Construct {
     const cacheCpu = cacheMetric('EngineCPUUtilization', 'Average')
     const evictions = cacheMetric('Evictions', 'Sum')
 
-    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string, comparison = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, periods = 2) => {
+    const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string, comparison = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, periods = 2, alarmName?: string) => {
       const a = new cloudwatch.Alarm(this, id, {
+        alarmName,
         alarmDescription: description,
         metric,
         threshold,
@@ -86,6 +96,24 @@ export class Alarms extends Construct {
     alarm('DatabaseConnections', dbConnections, settings.maxTasks * 12 * 0.9, 'RDS connections near what the maximum task count opens')
     alarm('CacheCpu', cacheCpu, 80, 'ElastiCache engine CPU above 80 %')
     alarm('CacheEvictions', evictions, 0, 'ElastiCache is evicting keys: the node is full')
+
+    // Deployment alarms, on one-minute data so that a bad revision is seen while it rolls out.
+    // Named, so that the service's deployment configuration names them (a Ref: CloudFormation
+    // creates them first); they notify the topic too, as a rollback is news.
+    const deploymentAlarm = (id: string, name: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+      this.deploymentAlarms.push(alarm(id, metric, threshold, `${description}: ECS rolls a deployment in progress back to the last completed one`,
+        cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, DEPLOYMENT_MINUTES, `${settings.serviceName}-${settings.stage}-deployment-${name}`))
+    }
+    const requestsPerMinute = lb.requestCount({ period: ONE_MINUTE, statistic: 'Sum' })
+    deploymentAlarm('DeploymentTarget5xxRate', 'target-5xx', new cloudwatch.MathExpression({
+      label: 'Target 5xx, % of requests (1 min)',
+      expression: '100 * target5xx / MAX([requests, 1])',
+      usingMetrics: { target5xx: lb.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: ONE_MINUTE, statistic: 'Sum' }), requests: requestsPerMinute },
+      period: ONE_MINUTE
+    }), 1, `More than 1 % of requests answered 5xx by the tasks for ${DEPLOYMENT_MINUTES} minutes`)
+    deploymentAlarm('DeploymentP99Latency', 'p99', tg.targetResponseTime({ period: ONE_MINUTE, statistic: 'p99' }), 1, `p99 target response time above 1 s for ${DEPLOYMENT_MINUTES} minutes`)
+    service.service.enableDeploymentAlarms(this.deploymentAlarms.map((a) => a.alarmName), { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM })
+
     // enforceSSL gives the topic a policy of its own (the TLS-only deny), which replaces SNS's
     // default one: CloudWatch is allowed to publish again, for these alarms of this account only
     // (aws:SourceArn and aws:SourceAccount, against the confused deputy).
