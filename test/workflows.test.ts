@@ -144,9 +144,9 @@ t.test('each step that does real work runs a script of the repository (or the RE
   }
 })
 
-t.test('Dependabot: npm (service and infrastructure), both Dockerfiles\' base images, compose.yaml\'s images and the actions, weekly and grouped', async (t) => {
+t.test('Dependabot: npm (service and infrastructure), both Dockerfiles\' base images and the ECS collector\'s pin, compose.yaml\'s images and the actions, weekly and grouped', async (t) => {
   const { updates } = parse(readFileSync(join(ROOT, '.github', 'dependabot.yml'), 'utf8')) as { updates: Array<{ 'package-ecosystem': string, directory?: string, directories?: string[], schedule: { interval: string }, groups: object }> }
   const where = Object.fromEntries(updates.map((u) => [u['package-ecosystem'], u.directories ?? [u.directory]]))
-  t.same(where, { npm: ['/', '/deploy/infra'], docker: ['/', '/deploy/nginx'], 'docker-compose': ['/'], 'github-actions': ['/'] })
+  t.same(where, { npm: ['/', '/deploy/infra'], docker: ['/', '/deploy/nginx', '/deploy/otel'], 'docker-compose': ['/'], 'github-actions': ['/'] })
   t.ok(updates.every((u) => u.schedule.interval === 'weekly' && Object.keys(u.groups).length > 0), 'weekly, grouped')
 })

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
@@ -99,13 +101,27 @@ export const SettingsSchema = Type.Object({
   wafRateLimit: Type.Integer({ minimum: 10, maximum: 2_000_000_000 }),
   alarmEmail: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' })),
 
-  // The AWS Distro for OpenTelemetry collector image of the task's sidecar (README, "Observability").
-  collectorImage: Type.String({ pattern: '^[a-z0-9./-]+/aws-otel-collector(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$' }),
+  // The AWS Distro for OpenTelemetry collector image of the task's sidecar (README, "Observability"),
+  // by digest: deploy/otel/Dockerfile's by default.
+  collectorImage: Type.String({ pattern: '^[a-z0-9./-]+/aws-otel-collector@sha256:[0-9a-f]{64}$', description: 'repository@sha256:<digest>' }),
   // Share of traces kept (a trace the caller already sampled is always kept).
   traceSampleRatio: Type.Number({ minimum: 0, maximum: 1 })
 })
 
 export type Settings = Static<typeof SettingsSchema>
+
+/** deploy/otel/Dockerfile: where the collector's version and digest are pinned, for Dependabot. */
+export const COLLECTOR_PIN = join(import.meta.dirname, '..', '..', 'otel', 'Dockerfile')
+
+/**
+ * The collector image of COLLECTOR_PIN's FROM line (repository:version@digest), as the task runs
+ * it: repository@digest, what ECS pulls whatever the tag now points at.
+ */
+export function pinnedCollector (dockerfile = readFileSync(COLLECTOR_PIN, 'utf8')): { image: string, version: string } {
+  const from = /^FROM\s+(\S+?):(v\d+\.\d+\.\d+)@(sha256:[0-9a-f]{64})\s*$/m.exec(dockerfile)
+  if (!from) throw new Error(`${COLLECTOR_PIN}: no FROM <repository>:v<version>@sha256:<digest> line`)
+  return { image: `${from[1]}@${from[3]}`, version: from[2] }
+}
 
 const COMMON = {
   serviceName: 'ecs-microservice',
@@ -122,7 +138,7 @@ const COMMON = {
   wafRateLimit: 2_000,
   paused: false,
   migrationTimeoutMinutes: 15,
-  collectorImage: 'public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3',
+  collectorImage: pinnedCollector().image,
   traceSampleRatio: 0.1
 } as const
 

@@ -5,6 +5,7 @@ import { join, relative } from 'node:path'
 import t from 'tap'
 import { parse } from 'yaml'
 import { COLLECTOR_CONFIG, COLLECTOR_ENDPOINT, ROUTES } from '../lib/constructs/collector.ts'
+import { COLLECTOR_PIN, pinnedCollector } from '../lib/settings.ts'
 import { synth } from './helper.ts'
 
 const { serviceTemplate: template } = synth()
@@ -20,7 +21,7 @@ const env = (c: Container) => Object.fromEntries((c.Environment ?? []).map((e) =
 t.test('the ADOT collector is a sidecar that is not essential, and the app starts after it', async (t) => {
   const otel = container('otel')
   t.equal(otel.Essential, false, 'not essential: a collector that stops takes no request with it')
-  t.match(JSON.stringify(otel.Image), /aws-otel-collector:v\d+\.\d+\.\d+/, 'the AWS Distro for OpenTelemetry, by version')
+  t.equal(otel.Image, pinnedCollector().image, 'the AWS Distro for OpenTelemetry of deploy/otel/Dockerfile')
   t.same(otel.HealthCheck?.Command, ['CMD', '/healthcheck'])
   t.same(container('app').DependsOn?.filter((d) => d.ContainerName === 'otel'), [{ ContainerName: 'otel', Condition: 'START' }])
   t.equal(env(otel).AOT_CONFIG_CONTENT, readFileSync(COLLECTOR_CONFIG, 'utf8'), 'configured by deploy/otel/collector-ecs.yaml')
@@ -76,4 +77,18 @@ t.test('ROUTES are the API\'s routes (routes/ in the service, probes and docs as
       .map(([, method, path]) => [method.toUpperCase(), `${prefix}${path}`.replace(/(.)\/$/, '$1') || '/'] as const)
   }).filter(([, route]) => !route.startsWith('/health'))
   t.same(found.map((r) => r.join(' ')).sort(), ROUTES.map((r) => r.join(' ')).sort())
+})
+
+// A mutable tag of an unsupported release, in code Dependabot cannot read, was the defect: the
+// pin is a Dockerfile's FROM line, by version and digest, in a directory Dependabot's docker
+// ecosystem watches, and the task pulls the digest.
+t.test('the collector image is pinned by digest in deploy/otel/Dockerfile, which Dependabot updates', async (t) => {
+  const { image, version } = pinnedCollector()
+  t.match(image, /^public\.ecr\.aws\/aws-observability\/aws-otel-collector@sha256:[0-9a-f]{64}$/)
+  t.match(version, /^v\d+\.\d+\.\d+$/)
+  t.equal(relative(ROOT, COLLECTOR_PIN), 'deploy/otel/Dockerfile')
+  const dependabot = parse(readFileSync(join(ROOT, '.github', 'dependabot.yml'), 'utf8')) as { updates: Array<{ 'package-ecosystem': string, directories?: string[], directory?: string }> }
+  const docker = dependabot.updates.filter((u) => u['package-ecosystem'] === 'docker').flatMap((u) => u.directories ?? [u.directory])
+  t.ok(docker.includes('/deploy/otel'), `Dependabot's docker ecosystem watches /deploy/otel (${docker.join(', ')})`)
+  t.throws(() => pinnedCollector('FROM public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3\n'), /no FROM <repository>:v<version>@sha256:<digest> line/, 'a tag alone is refused')
 })
