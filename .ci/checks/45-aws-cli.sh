@@ -14,6 +14,8 @@ write=''; [ "${1:-}" != --write ] || write=1
 ECR_HOST=123456789012.dkr.ecr.eu-west-1.amazonaws.com
 APP=$ECR_HOST/ecs-microservices/app@sha256:$(printf '1%.0s' $(seq 64))
 FIXTURE=deploy/infra/test/fixtures/aws-calls.json
+# The image tag of this tree, as push.sh makes it (written <commit> in the fixture)
+TAG=$(git rev-parse --short HEAD); [ -z "$(git status --porcelain)" ] || TAG="$TAG-dirty"
 dir=$(mktemp -d)
 # shellcheck source=deploy/ci/test/aws-cli.sh
 source deploy/ci/test/aws-cli.sh
@@ -36,16 +38,20 @@ aws_standin "$dir" 47012 "$dir/answers.json" || fail "the AWS endpoint stand-in"
 export AWS_REGION=eu-west-1 GITHUB_OUTPUT=/dev/null GITHUB_STEP_SUMMARY=/dev/null
 unset AWS_DEFAULT_REGION AWS_ACCOUNT_ID
 
-# Stand-ins for what is not AWS: docker answers as an engine that builds and pushes; npx (cdk
-# deploy) records its arguments.
+# Stand-ins for what is not AWS: docker answers as an engine that builds, loads and pushes, each
+# push another digest (builds are not reproducible), and logs its commands to docker.log; npx
+# (cdk deploy) records its arguments.
 cat > "$dir/bin/docker" <<'SH'
 #!/bin/sh
+echo "docker $*" >> "$(dirname "$0")/../docker.log"
 case $1 in
   version) echo 28.0.0 ;;
   login) cat > "$(dirname "$0")/../docker-login.password" ;;
-  push) echo "latest: digest: sha256:$(printf '%064d' 3) size: 1234" ;;
+  load) printf 'Loaded image: ecs-microservice-ci:app\nLoaded image: ecs-microservice-ci:nginx\n' ;;
+  push) echo "latest: digest: sha256:$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n') size: 1234" ;;
 esac
 SH
+: > "$dir/docker.log"
 printf '#!/bin/sh\necho "npx $*" >> "%s/npx.log"\n' "$dir" > "$dir/bin/npx"
 chmod +x "$dir/bin/docker" "$dir/bin/npx"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/ca.key" -out "$dir/ca.pem" -days 1 -subj "/CN=CI stand-in for the RDS CA" 2>/dev/null
@@ -85,10 +91,46 @@ check_says() {
   keep_calls "$name" "$from"
   answers '{}'
 }
+# docker_since FROM: the docker commands logged since line FROM
+docker_since() { sed -n "$(($1 + 1)),\$p" "$dir/docker.log"; }
+not_in_ecr='{"ecr:DescribeImages": {"error": {"code": "ImageNotFoundException", "message": "The image does not exist within the repository with name {repositoryName} in the registry with id 123456789012", "status": 400}}}'
+answers "$not_in_ecr"
 record "push.sh (ECR account from sts)" env RDS_CA_BUNDLE="$dir/ca.pem" bash deploy/ecr/push.sh --version 1.2.3
 [ "$(cat "$dir/docker-login.password")" = standin ] || fail "push.sh: docker login was not given the password of aws ecr get-login-password"
-record "push.sh --registry (the deploy workflow)" env RDS_CA_BUNDLE="$dir/ca.pem" bash deploy/ecr/push.sh --registry "$ECR_HOST"
+# The deploy workflow pushes the images CI built and saved (deploy/ecr/save-images.sh): it loads
+# them and builds nothing.
+echo "docker save of CI's two images" > "$dir/images.tar"
+from=$(wc -l < "$dir/docker.log")
+record "push.sh --registry --images (the deploy workflow: CI's images)" bash deploy/ecr/push.sh --registry "$ECR_HOST" --images "$dir/images.tar"
+pushed=$(docker_since "$from")
+grep -q "^docker load -i $dir/images.tar$" <<<"$pushed" || fail "push.sh --images loaded no images: $pushed"
+grep -q "^docker push $ECR_HOST/ecs-microservices/nginx:" <<<"$pushed" || fail "push.sh --images pushed no nginx image: $pushed"
+if grep -E '^docker (build|buildx)' <<<"$pushed"; then fail "push.sh --images built an image"; fi
+cp deploy/ecs/images.env "$dir/first.images.env"
+answers '{}'
+
+# ---- a re-run for the same commit: ECR has its images (tags are immutable, a build is not
+# reproducible): nothing is loaded, built or pushed, and the digests are those of the first push ----
+digest_of() { sed -n "s/^$1=.*@//p" "$dir/first.images.env"; }
+in_ecr=$(printf '"ecr:DescribeImages?repositoryName=ecs-microservices/%s": {"imageDetails": [{"imageDigest": "%s"}]}, ' app "$(digest_of APP_IMAGE)" nginx "$(digest_of NGINX_IMAGE)")
+from=$(wc -l < "$dir/docker.log")
+rerun=(bash deploy/ecr/push.sh --registry "$ECR_HOST" --images "$dir/images.tar")
+if [[ $TAG != *-dirty ]]; then
+  check_says "push.sh --registry --images: a re-run for the same commit" "{${in_ecr%, }}" \
+    "already in ECR, not pushed \(a re-run\): $ECR_HOST/ecs-microservices/nginx:$TAG " "${rerun[@]}"
+  cmp -s deploy/ecs/images.env "$dir/first.images.env" || fail "a re-run wrote other digests than the first push's: $(diff "$dir/first.images.env" deploy/ecs/images.env)"
+  echo "a re-run for the same commit: nothing pushed, the first push's digests written"
+else # uncommitted changes: another build under the same tag, so ECR's images are not taken either
+  rehearse "push.sh --registry --images: a re-run for the same commit" "{${in_ecr%, }}" 'uncommitted changes: commit, then push; nothing was pushed' "${rerun[@]}"
+  echo "a re-run from a tree with uncommitted changes: refused (from a clean tree: nothing pushed, the first push's digests)"
+fi
+if docker_since "$from" | grep -E '^docker (load|build|tag|login|push)'; then fail "a re-run loaded, built or pushed images"; fi
+rehearse "push.sh: describe-images refused" '{"ecr:DescribeImages": {"error": {"code": "AccessDeniedException", "message": "not authorized to perform: ecr:DescribeImages", "status": 400}}}' \
+  'aws ecr describe-images .* failed .*nothing was pushed.*AccessDeniedException' bash deploy/ecr/push.sh --registry "$ECR_HOST" --images "$dir/images.tar"
 record "resolve-images.sh --tag (a rollback)" bash deploy/ci/resolve-images.sh --registry "$ECR_HOST" --tag v1.2.3
+record "resolve-images.sh --commit (a dispatch without image tag)" bash deploy/ci/resolve-images.sh --registry "$ECR_HOST" --commit
+rehearse "resolve-images.sh --commit: the commit's images are not in ECR" "$not_in_ecr" \
+  "no image tagged [0-9a-f]+(-dirty)? in ecs-microservices/app: .*re-run" bash deploy/ci/resolve-images.sh --registry "$ECR_HOST" --commit
 record "migrate.sh" bash deploy/ci/migrate.sh --stage prod --image "$APP"
 record "task-definition.sh" bash deploy/ci/task-definition.sh --stage prod "$dir/td.json"
 record "deploy.sh --tag" bash deploy/infra/scripts/deploy.sh --stage prod --tag v1.2.3
@@ -121,18 +163,19 @@ if grep -v '"signed":true' "$dir/aws.log"; then fail "requests above were not si
 
 # The calls, by script: service, operation, parameters (the CLI's idempotency tokens dropped).
 node -e '
-  const [out, ...pairs] = process.argv.slice(1)
+  const [out, tag, ...pairs] = process.argv.slice(1)
   const scripts = []
   for (let i = 0; i < pairs.length; i += 2) {
     const calls = pairs[i + 1].split("\n").filter(Boolean).map((line) => {
       const { service, region, operation, parameters } = JSON.parse(line)
       for (const key of ["clientToken", "Action", "Version"]) delete parameters[key]
+      for (const id of parameters.imageIds ?? []) if (id.imageTag === tag) id.imageTag = "<commit>"
       return { service, region, operation, parameters }
     })
     scripts.push({ script: pairs[i], calls })
   }
   require("node:fs").writeFileSync(out, JSON.stringify(scripts, null, 2) + "\n")
-' "$dir/calls.json" "${calls[@]}"
+' "$dir/calls.json" "$TAG" "${calls[@]}"
 if [ -n "$write" ]; then
   mkdir -p "$(dirname "$FIXTURE")"; cp "$dir/calls.json" "$FIXTURE"; echo "written: $FIXTURE"
 else

@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# npm run push -- [--dry-run] [--registry HOST[:PORT]] [--version VERSION]
+# npm run push -- [--dry-run] [--registry HOST[:PORT]] [--version VERSION] [--images FILE]
 #
-# Builds the app image (Dockerfile) and the nginx image (deploy/nginx) for linux/amd64, tags
-# each with the git commit (short SHA, "-dirty" when the tree has uncommitted changes) and, if
-# given, VERSION; logs in to Amazon ECR and pushes both; prints each pushed image's digest and
-# writes the image URIs to deploy/ecs/images.env, from which `npm run deploy` takes the digests.
+# Builds the app image (Dockerfile) and the nginx image (deploy/nginx) for linux/amd64, or takes
+# them from FILE (--images), tags each with the git commit (short SHA, "-dirty" when the tree has
+# uncommitted changes) and, if given, VERSION; logs in to Amazon ECR and pushes both; prints each
+# image's digest and writes the image URIs to deploy/ecs/images.env, from which `npm run deploy`
+# and the deploy workflow take the digests. ECR's tags are immutable and builds not reproducible:
+# an image whose tags ECR has already is neither built nor pushed, its digest is ECR's (a re-run).
 #
 # Environment: AWS_REGION (or AWS_DEFAULT_REGION), unless --registry names an ECR host;
 # AWS_ACCOUNT_ID (else from `aws sts get-caller-identity`); APP_REPOSITORY (ecs-microservices/app);
 # NGINX_REPOSITORY (ecs-microservices/nginx); RDS_CA_BUNDLE, a PEM file to build into the app
-# image as certs/rds-global-bundle.pem (else the bundle there, else downloaded from Amazon).
+# image as certs/rds-global-bundle.pem (else the bundle there, else downloaded from Amazon);
+# CI_IMAGE (ecs-microservice-ci), with --images: the images are CI_IMAGE:app and CI_IMAGE:nginx.
 #   --dry-run        print every command instead of running it
 #   --registry HOST  push to that registry: an ECR one (ACCOUNT.dkr.ecr.REGION.amazonaws.com, the
 #                    region taken from it) after an ECR login, any other without a login
 #   --version V      also tag the images V (e.g. 1.4.0)
+#   --images FILE    build nothing: push the images CI built and tested, loaded from FILE
+#                    (deploy/ecr/save-images.sh wrote it; the deploy workflow)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -21,6 +26,7 @@ die() { printf 'push: %s\n' "$*" >&2; exit 1; }
 dry_run=
 registry=
 version=
+images_file=
 while [ $# -gt 0 ]; do
   case $1 in
     --dry-run) dry_run=1 ;;
@@ -28,7 +34,9 @@ while [ $# -gt 0 ]; do
     --registry=*) registry=${1#*=} ;;
     --version) version=${2:?--version needs a value}; shift ;;
     --version=*) version=${1#*=} ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --images) images_file=${2:?--images needs a file}; shift ;;
+    --images=*) images_file=${1#*=} ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift
@@ -37,6 +45,7 @@ done
 
 app_repository=${APP_REPOSITORY:-ecs-microservices/app}
 nginx_repository=${NGINX_REPOSITORY:-ecs-microservices/nginx}
+ci_image=${CI_IMAGE:-ecs-microservice-ci}
 
 run() { # prints the command; runs it unless --dry-run
   printf '+ %s\n' "$*"
@@ -84,25 +93,63 @@ nginx_image="$registry/$nginx_repository"
 tags=("$tag")
 [ -z "$version" ] || tags+=("$version")
 
-# ---- the RDS CA bundle, built into the app image for DB_SSL=verify-full (certs/README.md) ----
-bundle=certs/rds-global-bundle.pem
-if [ -n "${RDS_CA_BUNDLE:-}" ]; then
-  [ -s "$RDS_CA_BUNDLE" ] || die "RDS_CA_BUNDLE=$RDS_CA_BUNDLE: no such file"
-  [ "$(realpath "$RDS_CA_BUNDLE")" = "$(realpath -m "$bundle")" ] || run cp "$RDS_CA_BUNDLE" "$bundle"
-elif [ ! -s "$bundle" ]; then
-  run curl -fsSL --max-time 60 -o "$bundle" https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem \
-    || die "could not download the RDS CA bundle: put it in $bundle or name it with RDS_CA_BUNDLE"
-fi
-[ -n "$dry_run" ] || grep -q 'BEGIN CERTIFICATE' "$bundle" || die "$bundle is not a PEM certificate bundle"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=deploy/ci/lib.sh
+source deploy/ci/lib.sh
 
-# ---- build ----
+# ---- what ECR has already: an image whose tags are all there is not built or pushed again ----
+# in_ecr REPOSITORY: sets found to the digest REPOSITORY's tags have in ECR, empty when it has none
+# of them. ImageNotFoundException is "none"; any other error stops the push.
+in_ecr() {
+  local repository=$1 t digest status have=() missing=()
+  found=
+  for t in "${tags[@]}"; do
+    status=0
+    digest=$(ask "" aws ecr describe-images --region "$region" --repository-name "$repository" --image-ids "imageTag=$t" \
+      --query 'imageDetails[0].imageDigest' --output text 2>"$tmp/error") || status=$?
+    grep '^+ ' "$tmp/error" || true
+    if [ "$status" != 0 ]; then
+      grep -q ImageNotFoundException "$tmp/error" || die "aws ecr describe-images --repository-name $repository --image-ids imageTag=$t failed (exit $status), nothing was pushed: $(grep -v '^+ ' "$tmp/error" | tr -s '\n' ' ')"
+      missing+=("$t")
+    elif [ -n "$digest" ]; then
+      [[ $digest =~ ^sha256:[0-9a-f]{64}$ ]] || die "$repository:$t: ECR answered no digest ('$digest'), nothing was pushed"
+      [ -z "$found" ] || [ "$digest" = "$found" ] || die "$repository: tags ${tags[*]} are on different images in ECR ($found, $digest), nothing was pushed"
+      found=$digest have+=("$t")
+    else
+      missing+=("$t")
+    fi
+  done
+  [ -z "$found" ] || [ ${#missing[@]} = 0 ] || die "$repository: ${have[*]} in ECR already (on $found), ${missing[*]} not: ECR's tags are immutable, so ${missing[*]} cannot go on another build; nothing was pushed (docs/operations.md, a version tag for pushed images)"
+}
+app_found='' nginx_found=''
+if [ -n "$ecr" ]; then
+  in_ecr "$app_repository"; app_found=$found
+  in_ecr "$nginx_repository"; nginx_found=$found
+  # A tree with uncommitted changes builds other images under the same tag.
+  [[ $tag != *-dirty || -z "$app_found$nginx_found" ]] || die "images tagged $tag are in ECR already and this tree has uncommitted changes: commit, then push; nothing was pushed"
+fi
+
+# ---- the images: built here, or CI's from --images ----
 app_tags=(); nginx_tags=()
 for t in "${tags[@]}"; do app_tags+=(-t "$app_image:$t"); nginx_tags+=(-t "$nginx_image:$t"); done
-run deploy/docker-build.sh --platform linux/amd64 --network host "${app_tags[@]}" .
-run docker build --platform linux/amd64 --network host "${nginx_tags[@]}" deploy/nginx
+if [ -n "$images_file" ]; then
+  if [ -z "$app_found" ] || [ -z "$nginx_found" ]; then
+    [ -n "$dry_run" ] || [ -s "$images_file" ] || die "--images $images_file: no such file"
+    run docker load -i "$images_file"
+  fi
+  for t in "${tags[@]}"; do
+    [ -n "$app_found" ] || run docker tag "$ci_image:app" "$app_image:$t"
+    [ -n "$nginx_found" ] || run docker tag "$ci_image:nginx" "$nginx_image:$t"
+  done
+else
+  # The RDS CA bundle, built into the app image for DB_SSL=verify-full (certs/README.md)
+  [ -n "$app_found" ] || deploy/ecr/rds-ca-bundle.sh ${dry_run:+--dry-run}
+  [ -n "$app_found" ] || run deploy/docker-build.sh --platform linux/amd64 --network host "${app_tags[@]}" .
+  [ -n "$nginx_found" ] || run docker build --platform linux/amd64 --network host "${nginx_tags[@]}" deploy/nginx
+fi
 
-# ---- log in (ECR only) ----
-if [ -n "$ecr" ]; then
+# ---- log in (ECR only, when there is something to push) ----
+if [ -n "$ecr" ] && { [ -z "$app_found" ] || [ -z "$nginx_found" ]; }; then
   printf '+ aws ecr get-login-password --region %s | docker login --username AWS --password-stdin %s\n' "$region" "$registry"
   if [ -z "$dry_run" ]; then
     aws ecr get-login-password --region "$region" | docker login --username AWS --password-stdin "$registry" \
@@ -121,10 +168,14 @@ push() { # image:tag -> prints image@digest
   printf 'pushed %s  %s@%s\n' "$ref" "${ref%:*}" "$digest"
   printf '%s@%s' "${ref%:*}" "$digest" > "$tmp/$(basename "${ref%:*}")"
 }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-for t in "${tags[@]}"; do
-  push "$app_image:$t"
-  push "$nginx_image:$t"
+for image in "$app_image=$app_found" "$nginx_image=$nginx_found"; do
+  digest=${image#*=} image=${image%%=*}
+  if [ -n "$digest" ]; then
+    printf 'already in ECR, not pushed (a re-run): %s:%s  %s@%s\n' "$image" "$tag" "$image" "$digest"
+    printf '%s@%s' "$image" "$digest" > "$tmp/$(basename "$image")"
+  else
+    for t in "${tags[@]}"; do push "$image:$t"; done
+  fi
 done
 
 if [ -z "$dry_run" ]; then

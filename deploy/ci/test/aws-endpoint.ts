@@ -8,7 +8,9 @@
 // JSON protocols, a string of XML for the query ones), read at each request, so that a check can
 // change the answers between two runs; an answer { "error": { "code", "message", "status" } }
 // is answered as AWS answers an error in that protocol ({Name} in its message: the request's
-// parameter Name). ecr:GetAuthorizationToken answers a
+// parameter Name). A key "service:Operation?name=value" (one parameter) is taken before
+// "service:Operation" for a request whose parameter name is value: ECR's answer for one
+// repository. ecr:GetAuthorizationToken answers a
 // token for user AWS and the password in ECR_PASSWORD, in ECR's shape. Anything else: {} or an
 // empty result element.
 import { appendFileSync, readFileSync } from 'node:fs'
@@ -33,7 +35,10 @@ createServer((request, response) => {
     appendFileSync(log, JSON.stringify({ service, region, operation, parameters, signed: scope !== null }) + '\n')
 
     const answers: Record<string, unknown> = answersFile ? JSON.parse(readFileSync(answersFile, 'utf8')) : {}
-    const key = `${service}:${operation}`
+    const key = Object.keys(answers).find((k) => {
+      const [name, value] = k.split('?')[1]?.split('=') ?? []
+      return k.startsWith(`${service}:${operation}?`) && String(parameters[name]) === value
+    }) ?? `${service}:${operation}`
     const error = (answers[key] as { error?: { code: string, message: string, status?: number } } | undefined)?.error
     if (error) {
       const status = error.status ?? 400
