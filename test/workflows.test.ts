@@ -6,7 +6,7 @@ import t from 'tap'
 import { parse } from 'yaml'
 
 const ROOT = join(import.meta.dirname, '..')
-interface Step { name?: string, uses?: string, run?: string, with?: Record<string, unknown>, if?: string }
+interface Step { name?: string, uses?: string, run?: string, with?: Record<string, unknown>, if?: string, env?: Record<string, string> }
 interface Job { 'runs-on': string, steps: Step[], environment?: { name: string, url?: string }, services?: Record<string, { image: string, options?: string }>, if?: string }
 interface Workflow { on: Record<string, unknown>, permissions: Record<string, string>, concurrency: { group: string, 'cancel-in-progress': unknown }, jobs: Record<string, Job> }
 
@@ -53,7 +53,7 @@ t.test('deploy.yml: after CI succeeds on main, or by hand with an optional image
   t.equal(deploy.concurrency['cancel-in-progress'], false)
   t.equal(deploy.jobs.deploy.environment?.name, 'production')
   t.ok(deploy.jobs.deploy.environment?.url, 'the environment shows the URL')
-  t.same(deploy.permissions, { contents: 'read', 'id-token': 'write' })
+  t.same(deploy.permissions, { contents: 'read', 'id-token': 'write', actions: 'read' }, 'actions: read, for CI\'s artifact')
   t.equal(deploy.concurrency['cancel-in-progress'], false, 'a deploy in progress is never cancelled')
 })
 
@@ -115,7 +115,7 @@ t.test('deploy.yml: push, migrations, one render per container, deploy waiting f
   const order = deploy.jobs.deploy.steps.map((s) => s.uses?.split('@')[0] ?? s.run?.split(' ').slice(0, 2).join(' '))
   t.same(order, [
     'actions/checkout', 'actions/setup-node', 'aws-actions/configure-aws-credentials', 'aws-actions/amazon-ecr-login',
-    'npm run', 'bash deploy/ci/resolve-images.sh', 'bash deploy/ci/migrate.sh', 'bash deploy/ci/task-definition.sh',
+    'actions/download-artifact', 'npm run', 'bash deploy/ci/resolve-images.sh', 'bash deploy/ci/migrate.sh', 'bash deploy/ci/task-definition.sh',
     'aws-actions/amazon-ecs-render-task-definition', 'aws-actions/amazon-ecs-render-task-definition', 'aws-actions/amazon-ecs-deploy-task-definition',
     'bash deploy/ci/smoke.sh', 'bash deploy/ci/summary.sh'
   ])
@@ -123,7 +123,43 @@ t.test('deploy.yml: push, migrations, one render per container, deploy waiting f
   t.same(renders.map((r) => r.with?.['container-name']), ['app', 'nginx'])
   const ecsDeploy = deploy.jobs.deploy.steps.find((s) => s.uses?.startsWith('aws-actions/amazon-ecs-deploy-task-definition@'))
   t.equal(ecsDeploy?.with?.['wait-for-service-stability'], true)
-  t.equal(deploy.jobs.deploy.steps.find((s) => s.run?.startsWith('npm run push'))?.if, "inputs.image-tag == ''", 'a rollback does not build')
+})
+
+// Build once (issue 20): the images CI built and tested are those pushed; a build is not
+// reproducible, and ECR's tags are immutable.
+t.test('ci.yml: on a push to main, the images job keeps the images it tested, named after the commit, for 7 days', async (t) => {
+  const { steps: images } = ci.jobs.images
+  const index = (match: (s: Step) => boolean) => images.findIndex(match)
+  const bundle = index((s) => s.run === 'bash deploy/ecr/rds-ca-bundle.sh')
+  const appBuild = index((s) => Boolean(s.uses?.startsWith('docker/build-push-action@')) && s.with?.context === '.')
+  t.ok(bundle >= 0 && bundle < appBuild, 'the RDS CA bundle is in the app image (production\'s DB_SSL=verify-full)')
+  const save = index((s) => Boolean(s.run?.startsWith('bash deploy/ecr/save-images.sh ')))
+  const upload = index((s) => Boolean(s.uses?.startsWith('actions/upload-artifact@')))
+  const checks = ['30-container.sh', '25-compose-up.sh'].map((check) => index((s) => Boolean(s.run?.includes(check))))
+  t.ok(checks.every((c) => c >= 0 && c < save) && save < upload, 'saved once the images\' checks have passed, then uploaded')
+  const onMain = "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+  t.same([images[save].if, images[upload].if], [onMain, onMain], 'on pushes to main only')
+  // eslint-disable-next-line no-template-curly-in-string -- a GitHub expression, not a template
+  t.match(images[upload].with, { name: 'images-${{ github.sha }}', 'retention-days': 7, 'if-no-files-found': 'error', overwrite: true })
+  // eslint-disable-next-line no-template-curly-in-string -- a GitHub expression, not a template
+  t.equal(images[save].run!.split(' ').pop()!.replaceAll('"', ''), String(images[upload].with?.path).replace('${{ runner.temp }}', '$RUNNER_TEMP'), 'the file saved is the one uploaded')
+})
+
+t.test('deploy.yml builds nothing: CI\'s run\'s images are pushed, a dispatch deploys what ECR has for the commit or the tag', async (t) => {
+  const { steps: job } = deploy.jobs.deploy
+  t.notOk(job.some((s) => /^docker\/(build-push|setup-buildx)-action@/.test(s.uses ?? '') || /docker (buildx )?build/.test(s.run ?? '')), 'no build step')
+  const download = job.find((s) => s.uses?.startsWith('actions/download-artifact@'))
+  const push = job.find((s) => s.run?.startsWith('npm run push'))
+  const fromCi = "github.event_name == 'workflow_run'"
+  t.same([download?.if, push?.if], [fromCi, fromCi], 'only for CI\'s run')
+  // eslint-disable-next-line no-template-curly-in-string -- GitHub expressions, not templates
+  t.match(download?.with, { name: 'images-${{ github.event.workflow_run.head_sha }}', 'run-id': '${{ github.event.workflow_run.id }}', 'github-token': '${{ github.token }}' })
+  t.match(push?.run, /^npm run push -- --registry "\$REGISTRY" --images "\$RUNNER_TEMP\/images\/images\.tar"$/, 'push.sh builds nothing with --images (45-aws-cli.sh)')
+  const resolve = job.find((s) => s.run?.startsWith('bash deploy/ci/resolve-images.sh'))
+  // eslint-disable-next-line no-template-curly-in-string -- shell expansions, not a template
+  t.match(resolve?.run, '${IMAGE_TAG:+--tag "$IMAGE_TAG"} ${COMMIT:+--commit}')
+  // eslint-disable-next-line no-template-curly-in-string -- a GitHub expression, not a template
+  t.equal(resolve?.env?.COMMIT, "${{ github.event_name == 'workflow_dispatch' && inputs.image-tag == '' && '1' || '' }}", 'a dispatch without image tag: the commit\'s images in ECR')
 })
 
 t.test('every action is pinned to a full commit SHA with its version in a comment', async (t) => {
