@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
     --version=*) version=${1#*=} ;;
     --images) images_file=${2:?--images needs a file}; shift ;;
     --images=*) images_file=${1#*=} ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift
