@@ -34,9 +34,11 @@ t.test('a dashboard with the same graphs', async (t) => {
 t.test('the ECS deployment rolls back on the target 5xx rate and p99 latency alarms (one-minute data), beside the circuit breaker', async (t) => {
   const names = ['ecs-microservice-dev-deployment-target-5xx', 'ecs-microservice-dev-deployment-p99']
   const ids = names.map((name) => Object.entries(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: name } })).map(([id]) => id)[0])
+  const [service] = Object.values(template.findResources('AWS::ECS::Service')) as Array<{ DependsOn: string[] }>
+  for (const id of ids) t.ok(service.DependsOn.includes(id), `the service is created after ${id}`)
   template.hasResourceProperties('AWS::ECS::Service', {
     DeploymentConfiguration: Match.objectLike({
-      Alarms: { AlarmNames: ids.map((id) => ({ Ref: id })), Enable: true, Rollback: true },
+      Alarms: { AlarmNames: names, Enable: true, Rollback: true },
       DeploymentCircuitBreaker: { Enable: true, Rollback: true }
     })
   })

@@ -98,11 +98,15 @@ export class Alarms extends Construct {
     alarm('CacheEvictions', evictions, 0, 'ElastiCache is evicting keys: the node is full')
 
     // Deployment alarms, on one-minute data so that a bad revision is seen while it rolls out.
-    // Named, so that the service's deployment configuration names them (a Ref: CloudFormation
-    // creates them first); they notify the topic too, as a rollback is news.
+    // The service names them by their literal names (a token could make a cycle, the CDK warns)
+    // and depends on them, so that they exist before it does; they notify the topic too, as a
+    // rollback is news.
+    const deploymentNames: string[] = []
     const deploymentAlarm = (id: string, name: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+      const alarmName = `${settings.serviceName}-${settings.stage}-deployment-${name}`
+      deploymentNames.push(alarmName)
       this.deploymentAlarms.push(alarm(id, metric, threshold, `${description}: ECS rolls a deployment in progress back to the last completed one`,
-        cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, DEPLOYMENT_MINUTES, `${settings.serviceName}-${settings.stage}-deployment-${name}`))
+        cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, DEPLOYMENT_MINUTES, alarmName))
     }
     const requestsPerMinute = lb.requestCount({ period: ONE_MINUTE, statistic: 'Sum' })
     deploymentAlarm('DeploymentTarget5xxRate', 'target-5xx', new cloudwatch.MathExpression({
@@ -112,7 +116,8 @@ export class Alarms extends Construct {
       period: ONE_MINUTE
     }), 1, `More than 1 % of requests answered 5xx by the tasks for ${DEPLOYMENT_MINUTES} minutes`)
     deploymentAlarm('DeploymentP99Latency', 'p99', tg.targetResponseTime({ period: ONE_MINUTE, statistic: 'p99' }), 1, `p99 target response time above 1 s for ${DEPLOYMENT_MINUTES} minutes`)
-    service.service.enableDeploymentAlarms(this.deploymentAlarms.map((a) => a.alarmName), { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM })
+    service.service.enableDeploymentAlarms(deploymentNames, { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM })
+    for (const a of this.deploymentAlarms) service.service.node.addDependency(a)
 
     // enforceSSL gives the topic a policy of its own (the TLS-only deny), which replaces SNS's
     // default one: CloudWatch is allowed to publish again, for these alarms of this account only
