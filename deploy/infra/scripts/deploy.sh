@@ -12,7 +12,8 @@
 #   3. the migrations: a revision of the migration task definition with the new app image, run
 #      once on Fargate; the deploy stops if it fails. On the very first deploy the service stack
 #      is created first with no task running (paused), since there is no migration task before;
-#   4. the service stack with those digests; CloudFormation waits for the ECS deployment to be
+#   4. the service stack with those digests (the data stack — network, database, cache — first,
+#      as its dependency); CloudFormation waits for the ECS deployment to be
 #      stable and fails (rolled back by the circuit breaker) when it is not.
 # Settings: -c values in CDK_CONTEXT (e.g. "githubRepository=acme/app certificateArn=arn:..."),
 # AWS credentials and region as the AWS CLI takes them. --dry-run prints the commands only.

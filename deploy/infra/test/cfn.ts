@@ -1,5 +1,5 @@
 // A synthesized template's values as CloudFormation would give them in one account and region:
-// Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select and Fn::Split resolved, each resource given the
+// Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select, Fn::Split and Fn::GetStackOutput resolved, each resource given the
 // physical name and ARN its type has (its name property where the template sets one, else its
 // logical id). Enough for the IAM policies and the task definitions of these stacks.
 
@@ -7,7 +7,7 @@ export const ACCOUNT = '123456789012'
 export const REGION = 'eu-west-1'
 
 interface Resource { Type: string, Properties?: Record<string, unknown> }
-export interface TemplateJson { Resources: Record<string, Resource> }
+export interface TemplateJson { Resources: Record<string, Resource>, Outputs?: Record<string, { Value: unknown }> }
 
 const PSEUDO: Record<string, string> = {
   'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com', 'AWS::NoValue': ''
@@ -94,6 +94,12 @@ export class Resolver {
         return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => name in variables
           ? String(this.value(variables[name]))
           : name.includes('.') ? this.attribute(name.split('.')[0], name.split('.')[1]) : this.ref(name))
+      }
+      case 'Fn::GetStackOutput': { // another stack's output (the data stack's, in the service stack)
+        const { OutputName } = argument as { OutputName: string }
+        const output = this.templates.map((t) => t.Outputs?.[OutputName]).find(Boolean)
+        if (!output) throw new Error(`no output ${OutputName}`)
+        return this.value(output.Value)
       }
       case 'Fn::Select': {
         const [index, list] = argument as [number, unknown]

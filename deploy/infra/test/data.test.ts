@@ -3,8 +3,8 @@ import t from 'tap'
 import { Match } from 'aws-cdk-lib/assertions'
 import { synth } from './helper.ts'
 
-const dev = synth().serviceTemplate
-const prod = synth({ stage: 'prod' }).serviceTemplate
+const dev = synth().dataTemplate
+const prod = synth({ stage: 'prod' }).dataTemplate
 
 t.test('RDS PostgreSQL 16: encrypted, generated credentials in Secrets Manager, TLS forced, backups, isolated subnets', async (t) => {
   dev.hasResourceProperties('AWS::RDS::DBInstance', {
@@ -18,7 +18,7 @@ t.test('RDS PostgreSQL 16: encrypted, generated credentials in Secrets Manager, 
   })
   dev.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"app"}' }) })
   dev.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: { 'rds.force_ssl': '1' } })
-  t.equal(Object.keys(synth({ databaseVersion: '17' }).serviceTemplate.findResources('AWS::RDS::DBInstance', { Properties: { EngineVersion: Match.stringLikeRegexp('^17') } })).length, 1, 'databaseVersion 17')
+  t.equal(Object.keys(synth({ databaseVersion: '17' }).dataTemplate.findResources('AWS::RDS::DBInstance', { Properties: { EngineVersion: Match.stringLikeRegexp('^17') } })).length, 1, 'databaseVersion 17')
 })
 
 t.test('production: deletion protection, a final snapshot, Multi-AZ, two weeks of backups', async (t) => {
@@ -36,4 +36,19 @@ t.test('ElastiCache: in-transit and at-rest encryption, AUTH token from Secrets 
   prod.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { ...common, NumCacheClusters: 2, AutomaticFailoverEnabled: true, MultiAZEnabled: true })
   dev.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 64 } })
   t.pass()
+})
+
+// The CDK guide: stateful resources in a stack of their own, with termination protection, so
+// that no change to the service, and no mistaken `cdk destroy`, takes the data with it.
+t.test('the VPC, database and cache are the data stack\'s, with termination protection in prod; the service stack has none of them', async (t) => {
+  const built = { dev: synth(), prod: synth({ stage: 'prod' }) }
+  t.equal(built.dev.data.stackName, 'ecs-microservice-dev-data')
+  t.equal(built.prod.data.terminationProtection, true, 'prod: termination protection')
+  t.equal(built.dev.data.terminationProtection, false, 'dev: thrown away at will')
+  t.equal(built.prod.service.terminationProtection, false, 'the service stack can be replaced')
+  for (const type of ['AWS::EC2::VPC', 'AWS::RDS::DBInstance', 'AWS::ElastiCache::ReplicationGroup']) {
+    built.prod.dataTemplate.resourceCountIs(type, 1)
+    built.prod.serviceTemplate.resourceCountIs(type, 0)
+  }
+  t.ok(built.prod.service.dependencies.includes(built.prod.data), 'the service stack is deployed after the data stack')
 })

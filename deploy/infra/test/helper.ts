@@ -37,6 +37,7 @@ export function synth (extra: Record<string, string> = {}) {
     app,
     accountTemplate: Template.fromStack(built.account),
     registryTemplate: Template.fromStack(built.registry),
+    dataTemplate: Template.fromStack(built.data),
     serviceTemplate: Template.fromStack(built.service)
   }
 }

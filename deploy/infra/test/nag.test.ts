@@ -26,13 +26,13 @@ const ALWAYS = [
   'ecs-microservice-STAGE-registry/DeployRole: IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/ecs-microservice-STAGE-*]',
   'ecs-microservice-STAGE-registry/DeployRole: IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/ecs/ecs-microservice-STAGE/*]',
   'ecs-microservice-STAGE-service/Alarms/Topic: SNS2',
-  'ecs-microservice-STAGE-service/Cache/AuthToken: SMG4',
-  'ecs-microservice-STAGE-service/Cache/ReplicationGroup: AEC5',
-  'ecs-microservice-STAGE-service/Database/Instance: RDS11',
-  'ecs-microservice-STAGE-service/Database/Instance: RDS6',
-  'ecs-microservice-STAGE-service/Database/Instance: SMG4',
+  'ecs-microservice-STAGE-data/Cache/AuthToken: SMG4',
+  'ecs-microservice-STAGE-data/Cache/ReplicationGroup: AEC5',
+  'ecs-microservice-STAGE-data/Database/Instance: RDS11',
+  'ecs-microservice-STAGE-data/Database/Instance: RDS6',
+  'ecs-microservice-STAGE-data/Database/Instance: SMG4',
   'ecs-microservice-STAGE-service/Edge/LoadBalancer: ELB2',
-  'ecs-microservice-STAGE-service/Network/LoadBalancer: EC23',
+  'ecs-microservice-STAGE-data/Network/LoadBalancer: EC23',
   'ecs-microservice-STAGE-service/Service/ExecutionRole: IAM5[Resource::*]',
   'ecs-microservice-STAGE-service/Service/MigrationExecutionRole: IAM5[Resource::*]',
   'ecs-microservice-STAGE-service/Service/MigrationTask: ECS2',
@@ -45,8 +45,8 @@ t.test('prod with a certificate: only the acknowledgements every stage has', asy
 })
 
 t.test('dev without a certificate: also single-AZ data, no deletion protection, HTTP only', async (t) => {
-  t.same(acknowledged({}), [...ALWAYS, 'ecs-microservice-STAGE-service/Cache/ReplicationGroup: AEC4', 'ecs-microservice-STAGE-service/Database/Instance: RDS10',
-    'ecs-microservice-STAGE-service/Database/Instance: RDS3', 'ecs-microservice-STAGE-service/Edge/LoadBalancer: ELB1'].map((line) => line.replaceAll('STAGE', 'dev')).sort())
+  t.same(acknowledged({}), [...ALWAYS, 'ecs-microservice-STAGE-data/Cache/ReplicationGroup: AEC4', 'ecs-microservice-STAGE-data/Database/Instance: RDS10',
+    'ecs-microservice-STAGE-data/Database/Instance: RDS3', 'ecs-microservice-STAGE-service/Edge/LoadBalancer: ELB1'].map((line) => line.replaceAll('STAGE', 'dev')).sort())
 })
 
 t.test('an acknowledged IAM5 "*" names, in its reason, every action its role is granted on "*"', async (t) => {

@@ -2,8 +2,8 @@ import t from 'tap'
 import { Match } from 'aws-cdk-lib/assertions'
 import { synth } from './helper.ts'
 
-const { serviceTemplate: template, service } = synth()
-const ref = (construct: { securityGroupId: string }) => service.resolve(construct.securityGroupId)
+const { dataTemplate: template, data } = synth()
+const ref = (construct: { securityGroupId: string }) => data.resolve(construct.securityGroupId)
 
 t.test('a VPC over two zones: public, private with egress and isolated subnets, flow logs', async (t) => {
   template.resourceCountIs('AWS::EC2::VPC', 1)
@@ -29,7 +29,7 @@ function natZones (resources: Record<string, Resource>): Array<{ subnet: string,
 }
 
 t.test('prod has a NAT gateway in each zone, and each zone\'s tasks go out through their own: losing a zone cuts no other off from ECR, Secrets Manager, CloudWatch', async (t) => {
-  const { serviceTemplate: prod } = synth({ stage: 'prod' })
+  const { dataTemplate: prod } = synth({ stage: 'prod' })
   prod.resourceCountIs('AWS::EC2::NatGateway', 2)
   const routes = natZones(prod.toJSON().Resources)
   t.equal(routes.length, 2, 'two private subnets')
@@ -42,8 +42,8 @@ t.test('dev keeps one NAT gateway (cost); natGateways sets the count in either s
   const routes = natZones(template.toJSON().Resources)
   t.equal(routes.length, 2)
   t.ok(routes.every((r) => r.natZone !== undefined), 'both private subnets go out through the one NAT gateway')
-  synth({ natGateways: '2' }).serviceTemplate.resourceCountIs('AWS::EC2::NatGateway', 2)
-  synth({ stage: 'prod', natGateways: '1' }).serviceTemplate.resourceCountIs('AWS::EC2::NatGateway', 1)
+  synth({ natGateways: '2' }).dataTemplate.resourceCountIs('AWS::EC2::NatGateway', 2)
+  synth({ stage: 'prod', natGateways: '1' }).dataTemplate.resourceCountIs('AWS::EC2::NatGateway', 1)
 })
 
 t.test('the VPC\'s default security group is stripped of its rules', async (t) => {
@@ -54,15 +54,15 @@ t.test('the VPC\'s default security group is stripped of its rules', async (t) =
 
 t.test('only the load balancer reaches the tasks, on nginx\'s port 80', async (t) => {
   const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')) as Array<{ Properties: Record<string, unknown> }>
-  const toTasks = ingress.filter((r) => JSON.stringify(r.Properties.GroupId) === JSON.stringify(ref(service.network.serviceGroup)))
-  t.same(toTasks.map((r) => [r.Properties.FromPort, r.Properties.SourceSecurityGroupId]), [[80, ref(service.network.loadBalancerGroup)]])
+  const toTasks = ingress.filter((r) => JSON.stringify(r.Properties.GroupId) === JSON.stringify(ref(data.network.serviceGroup)))
+  t.same(toTasks.map((r) => [r.Properties.FromPort, r.Properties.SourceSecurityGroupId]), [[80, ref(data.network.loadBalancerGroup)]])
 })
 
 t.test('only the tasks reach PostgreSQL (5432) and Redis (6379); neither may call out', async (t) => {
   const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')) as Array<{ Properties: Record<string, unknown> }>
-  for (const [group, port] of [[service.network.databaseGroup, 5432], [service.network.cacheGroup, 6379]] as const) {
+  for (const [group, port] of [[data.network.databaseGroup, 5432], [data.network.cacheGroup, 6379]] as const) {
     const rules = ingress.filter((r) => JSON.stringify(r.Properties.GroupId) === JSON.stringify(ref(group)))
-    t.same(rules.map((r) => [r.Properties.FromPort, r.Properties.ToPort, r.Properties.SourceSecurityGroupId]), [[port, port, ref(service.network.serviceGroup)]])
+    t.same(rules.map((r) => [r.Properties.FromPort, r.Properties.ToPort, r.Properties.SourceSecurityGroupId]), [[port, port, ref(data.network.serviceGroup)]])
   }
   template.hasResourceProperties('AWS::EC2::SecurityGroup', {
     GroupDescription: 'PostgreSQL: from the tasks only',

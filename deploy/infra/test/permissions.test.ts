@@ -17,8 +17,8 @@ import { ACCOUNT, REGION, Resolver, type TemplateJson } from './cfn.ts'
 import { synth } from './helper.ts'
 
 const ROOT = join(import.meta.dirname, '..', '..', '..')
-const { accountTemplate, registryTemplate, serviceTemplate } = synth({ stage: 'prod', alarmEmail: 'ops@example.com' })
-const cfn = new Resolver([accountTemplate.toJSON() as TemplateJson, registryTemplate.toJSON() as TemplateJson, serviceTemplate.toJSON() as TemplateJson])
+const { accountTemplate, registryTemplate, dataTemplate, serviceTemplate } = synth({ stage: 'prod', alarmEmail: 'ops@example.com' })
+const cfn = new Resolver([accountTemplate, registryTemplate, dataTemplate, serviceTemplate].map((template) => template.toJSON() as TemplateJson))
 const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`
 
 interface Call { service: string, region: string, operation: string, parameters: Record<string, unknown> }

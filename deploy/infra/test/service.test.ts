@@ -108,9 +108,9 @@ t.test('paused (the first deploy, before the migrations have run): no task, and 
 })
 
 t.test('prod\'s named log groups are kept when the stack goes, not when their first create fails (a retry would clash); dev\'s go with it', async (t) => {
-  const prod = synth({ stage: 'prod' }).serviceTemplate
-  const groups = Object.values(prod.findResources('AWS::Logs::LogGroup')) as Array<{ DeletionPolicy: string, UpdateReplacePolicy: string }>
-  t.equal(groups.length, 5, 'app, nginx, collector, metrics, flow logs')
+  const prod = synth({ stage: 'prod' })
+  const groups = [prod.serviceTemplate, prod.dataTemplate].flatMap((template) => Object.values(template.findResources('AWS::Logs::LogGroup'))) as Array<{ DeletionPolicy: string, UpdateReplacePolicy: string }>
+  t.equal(groups.length, 5, 'app, nginx, collector, metrics; the data stack\'s flow logs')
   t.ok(groups.every((g) => g.DeletionPolicy === 'RetainExceptOnCreate' && g.UpdateReplacePolicy === 'Retain'), 'RetainExceptOnCreate, Retain on replacement')
   t.ok((Object.values(template.findResources('AWS::Logs::LogGroup')) as Array<{ DeletionPolicy: string }>).every((g) => g.DeletionPolicy === 'Delete'), 'dev: deleted')
 })

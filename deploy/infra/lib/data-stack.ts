@@ -1,0 +1,31 @@
+import { Stack, Validations, type StackProps } from 'aws-cdk-lib'
+import type { Construct } from 'constructs'
+import type { Settings } from './settings.ts'
+import { Network } from './constructs/network.ts'
+import { Database } from './constructs/database.ts'
+import { Cache } from './constructs/cache.ts'
+
+export interface DataStackProps extends StackProps {
+  settings: Settings
+}
+
+/**
+ * The stage's stateful resources, in a stack of their own as the CDK guide advises: the VPC
+ * they live in, the database and the cache. Termination protection in prod (CloudFormation
+ * refuses to delete the stack until it is turned off); the service stack uses them, so no
+ * change to the service, its scaling or its load balancer ever touches them.
+ */
+export class DataStack extends Stack {
+  readonly network: Network
+  readonly database: Database
+  readonly cache: Cache
+
+  constructor (scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, { terminationProtection: props.settings.stage === 'prod', ...props })
+    const { settings } = props
+    this.network = new Network(this, 'Network', settings)
+    this.database = new Database(this, 'Database', settings, this.network)
+    this.cache = new Cache(this, 'Cache', settings, this.network)
+    Validations.of(this.network.loadBalancerGroup).acknowledge({ id: 'AwsSolutions::AwsSolutions-EC23', reason: 'The internet-facing load balancer takes HTTP(S) from anywhere, behind the WAF web ACL; nothing else is open to the internet.' })
+  }
+}
