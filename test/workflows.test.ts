@@ -6,7 +6,7 @@ import t from 'tap'
 import { parse } from 'yaml'
 
 const ROOT = join(import.meta.dirname, '..')
-interface Step { name?: string, uses?: string, run?: string, with?: Record<string, unknown>, if?: string, env?: Record<string, string> }
+interface Step { name?: string, id?: string, uses?: string, run?: string, with?: Record<string, unknown>, if?: string, env?: Record<string, string> }
 interface Job { 'runs-on': string, steps: Step[], environment?: { name: string, url?: string }, services?: Record<string, { image: string, options?: string }>, if?: string }
 interface Workflow { on: Record<string, unknown>, permissions: Record<string, string>, concurrency: { group: string, 'cancel-in-progress': unknown }, jobs: Record<string, Job> }
 
@@ -111,18 +111,33 @@ t.test('AWS access only through OIDC: the deploy role from a repository variable
   for (const file of ['ci.yml', 'deploy.yml']) t.notMatch(text(file), /aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|secrets\./i, `${file}: no key, no secret`)
 })
 
-t.test('deploy.yml: push, migrations, one render per container, deploy waiting for stability, smoke test, summary', async (t) => {
+t.test('deploy.yml: push, migrations, one render per container, the revision running, deploy waiting for stability, smoke test (rolled back when it fails), summary', async (t) => {
   const order = deploy.jobs.deploy.steps.map((s) => s.uses?.split('@')[0] ?? s.run?.split(' ').slice(0, 2).join(' '))
   t.same(order, [
     'actions/checkout', 'actions/setup-node', 'aws-actions/configure-aws-credentials', 'aws-actions/amazon-ecr-login',
     'actions/download-artifact', 'npm run', 'bash deploy/ci/resolve-images.sh', 'bash deploy/ci/migrate.sh', 'bash deploy/ci/task-definition.sh',
-    'aws-actions/amazon-ecs-render-task-definition', 'aws-actions/amazon-ecs-render-task-definition', 'aws-actions/amazon-ecs-deploy-task-definition',
-    'bash deploy/ci/smoke.sh', 'bash deploy/ci/summary.sh'
+    'aws-actions/amazon-ecs-render-task-definition', 'aws-actions/amazon-ecs-render-task-definition', 'bash deploy/ci/rollback.sh', 'aws-actions/amazon-ecs-deploy-task-definition',
+    'bash deploy/ci/smoke.sh', 'bash deploy/ci/rollback.sh', 'bash deploy/ci/summary.sh'
   ])
   const renders = deploy.jobs.deploy.steps.filter((s) => s.uses?.startsWith('aws-actions/amazon-ecs-render-task-definition@'))
   t.same(renders.map((r) => r.with?.['container-name']), ['app', 'nginx'])
   const ecsDeploy = deploy.jobs.deploy.steps.find((s) => s.uses?.startsWith('aws-actions/amazon-ecs-deploy-task-definition@'))
   t.equal(ecsDeploy?.with?.['wait-for-service-stability'], true)
+})
+
+// ECS rolls back what its circuit breaker and alarms see; a deploy that is stable but fails the
+// smoke test goes back to the revision recorded before it, and the job stays failed.
+t.test('deploy.yml: a failed smoke test rolls the service back to the revision it ran before the deploy', async (t) => {
+  const { steps } = deploy.jobs.deploy
+  const at = (match: (s: Step) => boolean) => steps.findIndex(match)
+  const record = at((s) => s.run === 'bash deploy/ci/rollback.sh --stage "$STAGE" --record')
+  const ecsDeploy = at((s) => Boolean(s.uses?.startsWith('aws-actions/amazon-ecs-deploy-task-definition@')))
+  const smoke = at((s) => Boolean(s.run?.startsWith('bash deploy/ci/smoke.sh')))
+  const back = at((s) => Boolean(s.run?.startsWith('bash deploy/ci/rollback.sh --stage "$STAGE" --to')))
+  t.ok(record >= 0 && record < ecsDeploy && ecsDeploy < smoke && smoke < back, 'recorded before the deploy; rolled back after the smoke test')
+  t.equal(steps[smoke].id, 'smoke')
+  t.equal(steps[back].if, "failure() && steps.smoke.outcome == 'failure'", 'only when the smoke test itself failed (not a failed deploy, which ECS rolled back)')
+  t.equal(steps[back].env?.PREVIOUS, `\${{ steps.${steps[record].id}.outputs.previous }}`, 'to the revision recorded')
 })
 
 // Build once (issue 20): the images CI built and tested are those pushed; a build is not

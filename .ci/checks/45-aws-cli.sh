@@ -133,6 +133,18 @@ rehearse "resolve-images.sh --commit: the commit's images are not in ECR" "$not_
   "no image tagged [0-9a-f]+(-dirty)? in ecs-microservices/app: .*re-run" bash deploy/ci/resolve-images.sh --registry "$ECR_HOST" --commit
 record "migrate.sh" bash deploy/ci/migrate.sh --stage prod --image "$APP"
 record "task-definition.sh" bash deploy/ci/task-definition.sh --stage prod "$dir/td.json"
+# A failed smoke test: the revision recorded before the deploy, then the service back on it (ECS's
+# waiter, answered as a stable service).
+from=$(wc -l < "$dir/aws.log")
+out=$(bash deploy/ci/rollback.sh --stage prod --record) || fail "rollback.sh --record: $out"
+keep_calls "rollback.sh --record (before the deploy)" "$from"
+previous=$(sed -n 's/^previous=//p' <<<"$out")
+[ "$previous" = arn:aws:ecs:eu-west-1:123456789012:task-definition/ecs-microservice-prod:7 ] || fail "rollback.sh --record: not the service's revision: $out"
+stable='{"ecs:DescribeServices": {"services": [{"serviceName": "ecs-microservice", "status": "ACTIVE", "taskDefinition": "'"$previous"'", "deployments": [{"status": "PRIMARY"}], "desiredCount": 2, "runningCount": 2}], "failures": []}}'
+check_says "rollback.sh (a failed smoke test)" "$stable" "rolled back: ecs-microservice-prod/ecs-microservice runs ${previous//./\\.} again" \
+  bash deploy/ci/rollback.sh --stage prod --to "$previous"
+rehearse "rollback.sh: the service does not turn stable" '{"ecs:DescribeServices": {"services": [{"serviceName": "ecs-microservice", "status": "INACTIVE"}], "failures": []}}' \
+  'did not become stable on .* within the waiter' bash deploy/ci/rollback.sh --stage prod --to "$previous"
 record "deploy.sh --tag" bash deploy/infra/scripts/deploy.sh --stage prod --tag v1.2.3
 rm -f deploy/ecs/images.env
 record "deploy.sh (the images the service runs)" bash deploy/infra/scripts/deploy.sh --stage prod

@@ -45,6 +45,7 @@ function authorizations ({ service, operation, parameters: p }: Call): Request[]
       return (p.tasks as string[]).map((task) => ({ action, resource: task.startsWith('arn:') ? task : arn('ecs', `task/${p.cluster}/${task}`) }))
     case 'ecs:DescribeServices':
       return (p.services as string[]).map((name) => ({ action, resource: arn('ecs', `service/${p.cluster}/${name}`) }))
+    case 'ecs:UpdateService': return [{ action, resource: arn('ecs', `service/${p.cluster}/${p.service}`), context: { 'ecs:cluster': arn('ecs', `cluster/${p.cluster}`) } }]
     default: throw new Error(`${action}: a call this test does not know how to authorize; add it to authorizations()`)
   }
 }
@@ -93,7 +94,7 @@ const actionCalls: Array<[string, Request[]]> = [
 ]
 
 t.test('the recorded calls are those of the scripts the deploy workflow runs', async (t) => {
-  t.same([...new Set(ofWorkflow.map((s) => scriptOf(s.script)))].sort(), ['migrate.sh', 'push.sh', 'resolve-images.sh', 'task-definition.sh'])
+  t.same([...new Set(ofWorkflow.map((s) => scriptOf(s.script)))].sort(), ['migrate.sh', 'push.sh', 'resolve-images.sh', 'rollback.sh', 'task-definition.sh'])
   const actions = new Set(ofWorkflow.flatMap((s) => s.calls.map((c) => `${c.service}:${c.operation}`)))
   for (const action of ['logs:GetLogEvents', 'ecs:StopTask']) t.ok(actions.has(action), `${action}: a failure rehearsal made it`)
   t.ok(ofWorkflow.every((s) => s.calls.every((c) => c.region === REGION)), 'each in the region of the stacks')
