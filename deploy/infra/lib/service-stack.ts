@@ -26,7 +26,6 @@ export class ServiceStack extends Stack {
     this.service.scale(settings, this.edge.targetGroup)
     this.alarms = new Alarms(this, 'Alarms', settings, this.edge, this.service, database, cache)
 
-
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description })
     output('ServiceUrl', this.edge.url, this.edge.https
       ? `The service: HTTPS at ${settings.domainName}, through the load balancer${settings.hostedZoneId ? '' : ` (point ${settings.domainName} at LoadBalancerDnsName in your DNS)`}`
