@@ -59,11 +59,18 @@ t.test('under pressure, every route of the OpenAPI document answers 503 in the e
   const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => ({ method: method.toUpperCase(), path, url: path.replace(/\{[^}]+\}/g, '1') })))
   t.ok(operations.length >= 8, `${operations.length} operations`)
   for (const { method, path, url } of operations) {
+    const request = () => app.inject({ method: method as 'GET', url, ...(method === 'POST' ? { payload: { username: `p${Date.now()}` } } : {}) })
     await overload(app)
-    const res = await app.inject({ method: method as 'GET', url, ...(method === 'POST' ? { payload: { username: `p${Date.now()}` } } : {}) })
+    let res = await request()
     if (exempt.has(`${method} ${path.replace(/\{([^}]+)\}/g, ':$1')}`)) {
       t.equal(res.statusCode, 200, `${method} ${url} opts out of the guard: served`)
       continue
+    }
+    // On a loaded machine a sample of the free loop can land between the overload and the
+    // request (the guard then rightly serves it): overload again, a few times, until it answers.
+    for (let attempt = 1; attempt < 5 && res.statusCode < 500; attempt++) {
+      await overload(app)
+      res = await request()
     }
     t.equal(res.statusCode, 503, `${method} ${url}`)
     t.ok(Number(res.headers['retry-after']) > 0, `${method} ${url}: Retry-After`)
