@@ -7,12 +7,13 @@ import { parse } from 'yaml'
 
 const ROOT = join(import.meta.dirname, '..')
 interface Step { name?: string, id?: string, uses?: string, run?: string, with?: Record<string, unknown>, if?: string, env?: Record<string, string> }
-interface Job { 'runs-on': string, steps: Step[], environment?: { name: string, url?: string }, services?: Record<string, { image: string, options?: string }>, if?: string }
+interface Job { 'runs-on': string, steps: Step[], environment?: { name: string, url?: string }, services?: Record<string, { image: string, options?: string }>, if?: string, permissions?: Record<string, string>, concurrency?: { group: string, 'cancel-in-progress': unknown } }
 interface Workflow { on: Record<string, unknown>, permissions: Record<string, string>, concurrency: { group: string, 'cancel-in-progress': unknown }, jobs: Record<string, Job> }
 
 const text = (file: string) => readFileSync(join(ROOT, '.github', 'workflows', file), 'utf8')
 const ci = parse(text('ci.yml')) as Workflow
 const deploy = parse(text('deploy.yml')) as Workflow
+const infra = parse(text('infra.yml')) as Workflow
 const steps = (w: Workflow) => Object.values(w.jobs).flatMap((job) => job.steps)
 
 t.test('ci.yml: every pull request and push to main, contents: read, superseded PR runs cancelled', async (t) => {
@@ -108,7 +109,7 @@ t.test('AWS access only through OIDC: the deploy role from a repository variable
   const credentials = deploy.jobs.deploy.steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))
   // eslint-disable-next-line no-template-curly-in-string -- a GitHub expression, not a template
   t.equal(credentials?.with?.['role-to-assume'], '${{ vars.AWS_DEPLOY_ROLE_ARN }}')
-  for (const file of ['ci.yml', 'deploy.yml']) t.notMatch(text(file), /aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|secrets\./i, `${file}: no key, no secret`)
+  for (const file of ['ci.yml', 'deploy.yml', 'infra.yml']) t.notMatch(text(file), /aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|secrets\./i, `${file}: no key, no secret`)
 })
 
 t.test('deploy.yml: push, migrations, one render per container, the revision running, deploy waiting for stability, smoke test (rolled back when it fails), summary', async (t) => {
@@ -178,7 +179,7 @@ t.test('deploy.yml builds nothing: CI\'s run\'s images are pushed, a dispatch de
 })
 
 t.test('every action is pinned to a full commit SHA with its version in a comment', async (t) => {
-  for (const file of ['ci.yml', 'deploy.yml']) {
+  for (const file of ['ci.yml', 'deploy.yml', 'infra.yml']) {
     for (const line of text(file).split('\n').filter((l) => /^\s*(- )?uses:/.test(l))) {
       t.match(line, /uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/, `${file}: ${line.trim()}`)
     }
@@ -186,12 +187,12 @@ t.test('every action is pinned to a full commit SHA with its version in a commen
 })
 
 t.test('each step that does real work runs a script of the repository (or the README\'s npm commands)', async (t) => {
-  for (const step of [...steps(ci), ...steps(deploy)].filter((s) => s.run)) {
+  for (const step of [...steps(ci), ...steps(deploy), ...steps(infra)].filter((s) => s.run)) {
     const command = step.run!.trim()
     t.notMatch(command, /\n/, `one command: ${command}`)
     const script = /^(?:sudo )?bash ([\w./-]+\.sh)/.exec(command)?.[1]
     if (script) t.ok(existsSync(join(ROOT, script)), `${script} exists`)
-    else t.match(command, /^npm (ci|test|run push)\b/, `an npm command of the README: ${command}`)
+    else t.match(command, /^npm (ci|test|run push|run deploy)\b/, `an npm command of the README: ${command}`)
   }
 })
 
@@ -200,4 +201,32 @@ t.test('Dependabot: npm (service and infrastructure), both Dockerfiles\' base im
   const where = Object.fromEntries(updates.map((u) => [u['package-ecosystem'], u.directories ?? [u.directory]]))
   t.same(where, { npm: ['/', '/deploy/infra'], docker: ['/', '/deploy/nginx', '/deploy/otel'], 'docker-compose': ['/'], 'github-actions': ['/'] })
   t.ok(updates.every((u) => u.schedule.interval === 'weekly' && Object.keys(u.groups).length > 0), 'weekly, grouped')
+})
+
+// The stacks' own pipeline (issue 20, beyond the anchors): cdk diff on the pull requests that
+// change them, cdk deploy of main, gated, one deploy at a time with the Deploy workflow.
+t.test('infra.yml: cdk diff on this repository\'s pull requests that change the stacks (a role that reads), cdk deploy of main in its own environment', async (t) => {
+  const on = infra.on as Record<string, { paths?: string[], branches?: string[] } | null>
+  for (const trigger of ['pull_request', 'push']) t.ok(on[trigger]?.paths?.includes('deploy/infra/**'), `${trigger}: when deploy/infra changes`)
+  t.same(on.push?.branches, ['main'])
+  const { diff, deploy: apply } = infra.jobs
+  const pr = (head: string) => ({ github: { event_name: 'pull_request', repository: 'acme/app', event: { pull_request: { head: { repo: { full_name: head } } } } } })
+  t.ok(evaluate(diff.if!, pr('acme/app')), 'diff: a pull request of this repository')
+  t.notOk(evaluate(diff.if!, pr('someone/app')), 'diff: not a fork\'s (no OIDC token, and its code must not reach AWS)')
+  const event = (name: string, ref: string) => ({ github: { event_name: name, ref, repository: 'acme/app', event: {} } })
+  t.ok(evaluate(apply.if!, event('push', 'refs/heads/main')), 'deploy: a push to main')
+  t.ok(evaluate(apply.if!, event('workflow_dispatch', 'refs/heads/main')), 'deploy: dispatched from main')
+  t.notOk(evaluate(apply.if!, event('workflow_dispatch', 'refs/heads/feature')), 'deploy: not dispatched from another branch')
+  t.notOk(evaluate(apply.if!, event('pull_request', 'refs/heads/main')), 'deploy: never on a pull request')
+  t.same(infra.permissions, { contents: 'read' }, 'read-only by default')
+  t.same(diff.permissions, { contents: 'read', 'id-token': 'write', 'pull-requests': 'write' })
+  t.same(apply.permissions, { contents: 'read', 'id-token': 'write' })
+  t.same(apply.environment, { name: 'infrastructure' }, 'its own environment (reviewers, main only), which the infrastructure role trusts')
+  t.same(apply.concurrency, { group: deploy.concurrency.group, 'cancel-in-progress': false }, 'never at once with a Deploy run, never cancelled')
+  const credentials = (job: Job) => job.steps.find((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials@'))?.with?.['role-to-assume']
+  // eslint-disable-next-line no-template-curly-in-string -- GitHub expressions, not templates
+  t.same([credentials(diff), credentials(apply)], ['${{ vars.AWS_DIFF_ROLE_ARN }}', '${{ vars.AWS_INFRA_ROLE_ARN }}'])
+  t.ok(diff.steps.some((step) => step.run?.startsWith('npm run deploy -- --stage "$STAGE" --diff')), 'the diff is npm run deploy --diff')
+  t.ok(diff.steps.some((step) => step.run?.startsWith('bash deploy/ci/pr-comment.sh')), 'posted on the pull request')
+  t.ok(apply.steps.some((step) => step.run === 'npm run deploy -- --stage "$STAGE"'), 'the deploy is npm run deploy, as from a laptop')
 })

@@ -149,6 +149,28 @@ record "deploy.sh --tag" bash deploy/infra/scripts/deploy.sh --stage prod --tag 
 rm -f deploy/ecs/images.env
 record "deploy.sh (the images the service runs)" bash deploy/infra/scripts/deploy.sh --stage prod
 grep -q 'npx cdk deploy ecs-microservice-prod-service' "$dir/npx.log" || fail "deploy.sh deployed no service stack: $(cat "$dir/npx.log")"
+# The Infrastructure workflow's pull request diff: the images the service runs, then cdk diff of
+# the four stacks, and nothing deployed (its role reads only).
+from_npx=$(wc -l < "$dir/npx.log")
+record "deploy.sh --diff (the Infrastructure workflow's pull request)" bash deploy/infra/scripts/deploy.sh --stage prod --diff
+diffed=$(sed -n "$((from_npx + 1)),\$p" "$dir/npx.log")
+grep -q '^npx cdk diff --no-change-set ecs-microservice-account ecs-microservice-prod-registry ecs-microservice-prod-data ecs-microservice-prod-service --no-lookups .*appImageDigest=sha256:' <<<"$diffed" || fail "deploy.sh --diff ran no cdk diff of the four stacks: $diffed"
+if grep -q 'cdk deploy' <<<"$diffed"; then fail "deploy.sh --diff deployed: $diffed"; fi
+# …posted on the pull request: a new comment the first time, the same one replaced after.
+cat > "$dir/bin/gh" <<SH
+#!/bin/sh
+echo "gh \$*" >> "$dir/gh.log"
+case "\$*" in *--paginate*) cat "$dir/gh-existing" 2>/dev/null ;; esac
+SH
+chmod +x "$dir/bin/gh"
+echo "Resources [~] AWS::ECS::Service" > "$dir/diff.txt"
+for existing in '' 4242; do
+  echo "$existing" > "$dir/gh-existing"
+  out=$(GITHUB_REPOSITORY=acme/app bash deploy/ci/pr-comment.sh 12 prod "$dir/diff.txt" 2>&1) || fail "pr-comment.sh: $out"
+done
+grep -q '^gh api --method POST repos/acme/app/issues/12/comments -F body=@' "$dir/gh.log" || fail "pr-comment.sh posted no comment: $(cat "$dir/gh.log")"
+grep -q '^gh api --method PATCH repos/acme/app/issues/comments/4242 -F body=@' "$dir/gh.log" || fail "pr-comment.sh did not replace its comment: $(cat "$dir/gh.log")"
+echo "deploy.sh --diff: cdk diff of the four stacks, nothing deployed; pr-comment.sh: one comment, replaced"
 
 # ---- failure rehearsals: what the scripts do when AWS says no or a task fails ----
 stopped_task() { printf '{"ecs:DescribeTasks": {"tasks": [{"taskArn": "arn:aws:ecs:eu-west-1:123456789012:task/ecs-microservice-prod/0123456789abcdef", "lastStatus": "%s", "stoppedReason": "%s", "containers": [{"name": "migrate", "exitCode": %s, "reason": %s}]}], "failures": []}%s}' "$@"; }

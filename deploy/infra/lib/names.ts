@@ -15,6 +15,9 @@ export function names (settings: Pick<Settings, 'serviceName' | 'stage' | 'appRe
     migrationFamily: `${base}-migrate`,
     serviceFamily: base,
     // Roles the deploy role may pass to ECS (task and execution roles of both task definitions).
-    rolePrefix: `${base}-`
+    rolePrefix: `${base}-`,
+    // The stage's stacks (deploy/infra/lib/app.ts), and the account's.
+    stacks: ['registry', 'data', 'service'].map((stack) => `${base}-${stack}`),
+    accountStack: `${settings.serviceName}-account`
   }
 }

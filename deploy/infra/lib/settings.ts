@@ -50,6 +50,9 @@ export const SettingsSchema = Type.Object({
   // GitHub repository (owner/name) and environment allowed to assume the deploy role.
   githubRepository: Type.String({ pattern: '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$' }),
   githubEnvironment: Type.String({ minLength: 1 }),
+  // The environment whose jobs may deploy the stacks themselves (the Infrastructure workflow's
+  // cdk deploy, README "CI/CD"): a role of its own, which can change anything the stacks hold.
+  githubInfraEnvironment: Type.String({ minLength: 1 }),
   // Whether the account has GitHub's OIDC provider (one per account) that the account stack did
   // not create: then the deploy roles trust that one. npm run deploy finds out by itself.
   githubOidcProviderExists: Type.Boolean(),
@@ -126,6 +129,7 @@ export function pinnedCollector (dockerfile = readFileSync(COLLECTOR_PIN, 'utf8'
 const COMMON = {
   serviceName: 'ecs-microservice',
   githubEnvironment: 'production',
+  githubInfraEnvironment: 'infrastructure',
   githubOidcProviderExists: false,
   appRepository: 'ecs-microservices/app',
   nginxRepository: 'ecs-microservices/nginx',

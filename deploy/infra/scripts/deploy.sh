@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run deploy -- [--dry-run] [--stage dev|prod] [--tag TAG] [--registry-only]
+# npm run deploy -- [--dry-run] [--stage dev|prod] [--tag TAG] [--registry-only | --diff]
 #
 # Deploys the service to AWS with the CDK app of deploy/infra (README, "Deploy to AWS"):
 #   1. the account stack (the ECR repositories and GitHub's OIDC provider, shared by every stage
@@ -15,6 +15,9 @@
 #   4. the service stack with those digests (the data stack — network, database, cache — first,
 #      as its dependency); CloudFormation waits for the ECS deployment to be
 #      stable and fails (rolled back by the circuit breaker) when it is not.
+# --diff: steps 1 and 2 without deploying anything, then `cdk diff` of the account's and the
+# stage's stacks with those digests against what is deployed (the Infrastructure workflow's pull
+# request comment; reads only).
 # Settings: -c values in CDK_CONTEXT (e.g. "githubRepository=acme/app certificateArn=arn:..."),
 # AWS credentials and region as the AWS CLI takes them. --dry-run prints the commands only.
 set -euo pipefail
@@ -22,14 +25,15 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 root=$(cd "$here/../.." && pwd)
 die() { printf 'deploy: %s\n' "$*" >&2; exit 1; }
 
-dry_run='' stage=dev tag='' registry_only=''
+dry_run='' stage=dev tag='' registry_only='' diff=''
 while [ $# -gt 0 ]; do
   case $1 in
     --dry-run) dry_run=1 ;;
     --stage) stage=${2:?--stage needs dev or prod}; shift ;;
     --tag) tag=${2:?--tag needs an image tag}; shift ;;
     --registry-only) registry_only=1 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --diff) diff=1 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift
@@ -39,6 +43,7 @@ done
 service_name=ecs-microservice
 account_stack=$service_name-account
 registry_stack=$service_name-$stage-registry
+data_stack=$service_name-$stage-data
 service_stack=$service_name-$stage-service
 cluster=$service_name-$stage
 context=(-c "stage=$stage")
@@ -86,8 +91,10 @@ if [[ " ${CDK_CONTEXT:-} " != *" githubOidcProviderExists="* ]]; then
   echo "GitHub's OIDC provider: $([ "$exists" = true ] && echo "the account's own, trusted" || echo "the account stack's")"
   context+=(-c "githubOidcProviderExists=$exists")
 fi
-run cdk deploy "$account_stack" --require-approval never
-run cdk deploy "$registry_stack" --require-approval never
+if [ -z "$diff" ]; then
+  run cdk deploy "$account_stack" --require-approval never
+  run cdk deploy "$registry_stack" --require-approval never
+fi
 [ -z "$registry_only" ] || exit 0
 
 # ---- the images to deploy, by digest ----
@@ -116,8 +123,14 @@ else
   die "no images: run npm run push first (it writes deploy/ecs/images.env), or give --tag"
 fi
 [[ $app =~ ^sha256:[0-9a-f]{64}$ && $nginx =~ ^sha256:[0-9a-f]{64}$ ]] || die "not image digests: app '$app', nginx '$nginx'"
-echo "deploying app@$app and nginx@$nginx to $stage"
+if [ -n "$diff" ]; then echo "the diff with app@$app and nginx@$nginx against $stage"; else echo "deploying app@$app and nginx@$nginx to $stage"; fi
 images=(-c "appImageDigest=$app" -c "nginxImageDigest=$nginx")
+
+# ---- --diff: what a deploy would change, deploying nothing (template diff, no change set) ----
+if [ -n "$diff" ]; then
+  run cdk diff --no-change-set "$account_stack" "$registry_stack" "$data_stack" "$service_stack"
+  exit 0
+fi
 
 # ---- first deploy: the stack with no task running, so that the migration task exists ----
 if ! stack_exists && [ -z "$dry_run" ]; then

@@ -18,13 +18,25 @@ function acknowledged (extra: Record<string, string>): string[] {
     }))).sort()
 }
 
+// The deploy role's grants (the infrastructure role has them too: npm run deploy migrates), and
+// the stacks the infrastructure and diff roles describe.
+const DEPLOYS = ['stack/ecs-microservice-STAGE-service/*', '*', 'task-definition/ecs-microservice-STAGE-migrate:*', 'task/ecs-microservice-STAGE/*', 'role/ecs-microservice-STAGE-*', 'log-group:/ecs/ecs-microservice-STAGE/*']
+const STACKS = ['ecs-microservice-account', 'ecs-microservice-STAGE-registry', 'ecs-microservice-STAGE-data', 'ecs-microservice-STAGE-service']
+const resource = (r: string) => r === '*'
+  ? r
+  : r.startsWith('stack/')
+    ? `arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:${r}`
+    : r.startsWith('role/')
+      ? `arn:<AWS::Partition>:iam::<AWS::AccountId>:${r}`
+      : r.startsWith('log-group:')
+        ? `arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:${r}`
+        : `arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:${r}`
+const ack = (role: string, r: string) => `ecs-microservice-STAGE-registry/${role}: IAM5[Resource::${resource(r)}]`
+
 const ALWAYS = [
-  'ecs-microservice-STAGE-registry/DeployRole: IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/ecs-microservice-STAGE-service/*]',
-  'ecs-microservice-STAGE-registry/DeployRole: IAM5[Resource::*]',
-  'ecs-microservice-STAGE-registry/DeployRole: IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task-definition/ecs-microservice-STAGE-migrate:*]',
-  'ecs-microservice-STAGE-registry/DeployRole: IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/ecs-microservice-STAGE/*]',
-  'ecs-microservice-STAGE-registry/DeployRole: IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/ecs-microservice-STAGE-*]',
-  'ecs-microservice-STAGE-registry/DeployRole: IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/ecs/ecs-microservice-STAGE/*]',
+  ...['DeployRole', 'InfraRole'].flatMap((role) => DEPLOYS.map((r) => ack(role, r))),
+  ...['InfraRole', 'DiffRole'].flatMap((role) => STACKS.map((stack) => ack(role, `stack/${stack}/*`))),
+  ack('DiffRole', '*'),
   'ecs-microservice-STAGE-service/Alarms/Topic: SNS2',
   'ecs-microservice-STAGE-data/Cache/AuthToken: SMG4',
   'ecs-microservice-STAGE-data/Cache/ReplicationGroup: AEC5',

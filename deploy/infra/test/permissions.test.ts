@@ -180,3 +180,33 @@ t.test('CloudWatch may publish every alarm to the topic, over TLS only', async (
   t.equal(await decide('cloudwatch.amazonaws.com', [], { action: 'sns:Publish', resource: topicArn, context: { 'aws:SourceArn': cfn.arn(someAlarm), 'aws:SourceAccount': ACCOUNT, 'aws:SecureTransport': 'false' } }, policy), 'ExplicitlyDenied', 'not over plain HTTP')
   t.equal(await decide('cloudwatch.amazonaws.com', [], { action: 'sns:Publish', resource: topicArn, context: { 'aws:SourceArn': 'arn:aws:cloudwatch:eu-west-1:999999999999:alarm:theirs', 'aws:SourceAccount': '999999999999' } }, policy), 'ImplicitlyDenied', 'not for another account\'s alarm (confused deputy)')
 })
+
+// ---- the Infrastructure workflow's roles (infra.yml): npm run deploy, and its --diff ----
+// Besides the scripts' recorded calls, cdk assumes the CDK bootstrap roles of the account and
+// region (cdk deploy: deploy, file- and image-publishing, lookup; cdk diff reads the deployed
+// templates through the lookup role, CLI: accessStackForLookupBestEffort).
+const bootstrapRole = (kind: string) => `arn:aws:iam::${ACCOUNT}:role/cdk-hnb659fds-${kind}-role-${ACCOUNT}-${REGION}`
+t.test('the Infrastructure workflow\'s roles may make every call of npm run deploy (the infrastructure role) and of its --diff (the diff role), and the diff role no deploy', async (t) => {
+  const roleCalls = (name: string, scripts: (script: string) => boolean, kinds: string[]) => {
+    const role = cfn.find('AWS::IAM::Role', (p) => p.RoleName === name)
+    const calls = recorded.filter(({ script }) => scripts(script))
+    t.ok(calls.length > 0, `${name}: recorded calls`)
+    return {
+      policies: cfn.rolePolicies(role),
+      session: `arn:aws:sts::${ACCOUNT}:assumed-role/${name}/infra-1`,
+      requests: [
+        ...calls.flatMap(({ script, calls }) => calls.flatMap((call) => authorizations(call).map((r) => [script, r] as [string, Request]))),
+        ...kinds.map((kind) => [`cdk (${kind} role)`, { action: 'sts:AssumeRole', resource: bootstrapRole(kind) }] as [string, Request])
+      ]
+    }
+  }
+  const infra = roleCalls('ecs-microservice-prod-github-infra', (s) => s === 'deploy.sh --tag' || s === 'deploy.sh (the images the service runs)', ['deploy', 'file-publishing', 'image-publishing', 'lookup'])
+  const diff = roleCalls('ecs-microservice-prod-github-diff', (s) => s.startsWith('deploy.sh --diff'), ['lookup'])
+  for (const { policies, session, requests } of [infra, diff]) {
+    for (const [who, request] of requests) t.equal(await decide(session, policies, request), 'Allowed', `${session.split('/')[1]}: ${who}: ${request.action} on ${request.resource}`)
+  }
+  for (const kind of ['deploy', 'file-publishing', 'image-publishing']) {
+    t.equal(await decide(diff.session, diff.policies, { action: 'sts:AssumeRole', resource: bootstrapRole(kind) }), 'ImplicitlyDenied', `the diff role cannot assume the ${kind} role`)
+  }
+  t.equal(await decide(diff.session, diff.policies, { action: 'ecs:UpdateService', resource: arn('ecs', 'service/ecs-microservice-prod/ecs-microservice') }), 'ImplicitlyDenied', 'nor update the service')
+})

@@ -78,3 +78,27 @@ t.test('outputs: repository URIs (account stack) and the deploy role ARN', async
   template.hasOutput('DeployRoleArn', {})
   t.pass()
 })
+
+// The Infrastructure workflow (README, "CI/CD"): cdk diff on pull requests with a role that only
+// reads, cdk deploy in an environment of its own with a role that may assume the CDK's
+// bootstrap roles (and migrate, as npm run deploy does).
+t.test('the infrastructure role: its own environment, the CDK bootstrap roles of this account and region; the diff role: pull requests, reads only', async (t) => {
+  const trust = (name: string) => (Object.values(template.findResources('AWS::IAM::Role', { Properties: { RoleName: name } }))[0] as { Properties: { AssumeRolePolicyDocument: { Statement: Array<{ Condition: { StringEquals: Record<string, string> } }> } } })
+    .Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub']
+  t.equal(trust('ecs-microservice-dev-github-infra'), 'repo:acme/ecs-microservice:environment:infrastructure')
+  t.equal(trust('ecs-microservice-dev-github-diff'), 'repo:acme/ecs-microservice:pull_request')
+  t.equal(trust('ecs-microservice-dev-github-deploy'), 'repo:acme/ecs-microservice:environment:production', 'the deploy role keeps its environment')
+
+  const actionsOf = (roleId: string) => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { Roles: Array<{ Ref: string }>, PolicyDocument: { Statement: Array<{ Action: string | string[], Resource: unknown }> } } }>
+    return policies.filter((p) => p.Properties.Roles.some((r) => r.Ref === roleId)).flatMap((p) => p.Properties.PolicyDocument.Statement)
+  }
+  const id = (name: string) => Object.keys(template.findResources('AWS::IAM::Role', { Properties: { RoleName: name } }))[0]
+  const diff = actionsOf(id('ecs-microservice-dev-github-diff'))
+  t.same([...new Set(diff.flatMap((s) => ([] as string[]).concat(s.Action)))].sort(), ['cloudformation:DescribeStacks', 'ecs:DescribeServices', 'ecs:DescribeTaskDefinition', 'sts:AssumeRole'])
+  const assumed = (statements: typeof diff) => JSON.stringify(statements.filter((s) => s.Action === 'sts:AssumeRole').map((s) => s.Resource))
+  t.match(assumed(diff), /cdk-hnb659fds-lookup-role-/)
+  t.notMatch(assumed(diff), /deploy-role|publishing-role/, 'the diff role cannot deploy')
+  const infra = actionsOf(id('ecs-microservice-dev-github-infra'))
+  for (const kind of ['deploy', 'file-publishing', 'image-publishing', 'lookup']) t.match(assumed(infra), `cdk-hnb659fds-${kind}-role-`, `infra: the bootstrap ${kind} role`)
+})
