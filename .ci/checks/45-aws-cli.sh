@@ -140,11 +140,15 @@ out=$(bash deploy/ci/rollback.sh --stage prod --record) || fail "rollback.sh --r
 keep_calls "rollback.sh --record (before the deploy)" "$from"
 previous=$(sed -n 's/^previous=//p' <<<"$out")
 [ "$previous" = arn:aws:ecs:eu-west-1:123456789012:task-definition/ecs-microservice-prod:7 ] || fail "rollback.sh --record: not the service's revision: $out"
-stable='{"ecs:DescribeServices": {"services": [{"serviceName": "ecs-microservice", "status": "ACTIVE", "taskDefinition": "'"$previous"'", "deployments": [{"status": "PRIMARY"}], "desiredCount": 2, "runningCount": 2}], "failures": []}}'
-check_says "rollback.sh (a failed smoke test)" "$stable" "rolled back: ecs-microservice-prod/ecs-microservice runs ${previous//./\\.} again" \
+primary() { printf '{"ecs:DescribeServices": {"services": [{"serviceName": "ecs-microservice", "status": "ACTIVE", "deployments": [{"status": "PRIMARY", "taskDefinition": "%s", "rolloutState": "%s"}]}], "failures": []}}' "$1" "$2"; }
+check_says "rollback.sh (a failed smoke test)" "$(primary "$previous" COMPLETED)" "rolled back: ecs-microservice-prod/ecs-microservice runs ${previous//./\\.} again" \
   bash deploy/ci/rollback.sh --stage prod --to "$previous"
-rehearse "rollback.sh: the service does not turn stable" '{"ecs:DescribeServices": {"services": [{"serviceName": "ecs-microservice", "status": "INACTIVE"}], "failures": []}}' \
-  'did not become stable on .* within the waiter' bash deploy/ci/rollback.sh --stage prod --to "$previous"
+rehearse "rollback.sh: the deployment back fails" "$(primary "$previous" FAILED)" \
+  'the deployment of .* failed \(rolloutState FAILED\)' bash deploy/ci/rollback.sh --stage prod --to "$previous"
+rehearse "rollback.sh: ECS runs another revision" "$(primary "${previous%:*}:8" IN_PROGRESS)" \
+  "primary deployment is .*:8, not .*:7: ECS rolled it elsewhere" bash deploy/ci/rollback.sh --stage prod --to "$previous"
+rehearse "rollback.sh: not done in time" "$(primary "$previous" IN_PROGRESS)" \
+  'still IN_PROGRESS after 0s' env ROLLBACK_WAIT_SECONDS=0 bash deploy/ci/rollback.sh --stage prod --to "$previous"
 record "deploy.sh --tag" bash deploy/infra/scripts/deploy.sh --stage prod --tag v1.2.3
 rm -f deploy/ecs/images.env
 record "deploy.sh (the images the service runs)" bash deploy/infra/scripts/deploy.sh --stage prod
@@ -189,6 +193,12 @@ rehearse "deploy.sh: describe-stacks refused" '{"cloudformation:DescribeStacks":
   'describe-stacks --stack-name ecs-microservice-account failed .*AccessDenied' bash deploy/infra/scripts/deploy.sh --stage prod
 rehearse "deploy.sh: a stack that does not exist, then no images" '{"cloudformation:DescribeStacks": {"error": {"code": "ValidationError", "message": "Stack with id {StackName} does not exist", "status": 400}}}' \
   'no images: run npm run push first' bash deploy/infra/scripts/deploy.sh --stage prod
+# A first create of the data stack that failed: its termination protection is turned off, so
+# that cdk deploy can delete it and create it again.
+failed_create=$(node -e 'const a = require("./deploy/ci/test/aws-answers.json")["cloudformation:DescribeStacks"]; console.log(JSON.stringify({ "cloudformation:DescribeStacks": a.replace("UPDATE_COMPLETE", "ROLLBACK_COMPLETE") }))')
+check_says "deploy.sh: a data stack whose first create failed" "$failed_create" 'first create of ecs-microservice-prod-data failed \(ROLLBACK_COMPLETE\): termination protection off' \
+  bash deploy/infra/scripts/deploy.sh --stage prod
+grep -q '"operation":"UpdateTerminationProtection"' "$dir/aws.log" || fail "deploy.sh did not turn the failed data stack's termination protection off"
 printf 'COMMIT=0000000\nAPP_IMAGE=%s\nNGINX_IMAGE=%s\n' "$APP" "${APP/app@/nginx@}" > deploy/ecs/images.env
 check_says "deploy.sh: an images.env of another commit is not taken" '{}' 'images.env is of commit 0000000, not [0-9a-f]+(-dirty)?: deploying the images the service runs' \
   bash deploy/infra/scripts/deploy.sh --stage prod

@@ -4,8 +4,9 @@
 #       before the deploy: the task definition the service runs now, as previous=ARN (also to
 #       $GITHUB_OUTPUT);
 #   deploy/ci/rollback.sh [--dry-run] --stage dev|prod --to ARN
-#       after a failed smoke test: the service updated back to ARN, waited for until it is stable
-#       (ECS's own waiter, up to 10 minutes); fails when it is not.
+#       after a failed smoke test: the service updated back to ARN, waited for until ECS's
+#       deployment of it is COMPLETED (ROLLBACK_WAIT_SECONDS, 1200 like the deploy step's wait);
+#       fails when it is not, or when ECS runs another revision.
 # ECS rolls a deployment back by itself when its tasks do not turn healthy (the circuit breaker)
 # or its alarms fire (deploymentAlarms); this covers what only the smoke test sees.
 set -euo pipefail
@@ -38,8 +39,23 @@ fi
 [[ $to == arn:aws*:ecs:*:task-definition/* ]] || { echo "rollback: not a task definition ARN: '$to' (was the revision recorded before the deploy?)" >&2; exit 1; }
 ask "$to" aws ecs update-service --cluster "$cluster" --service "$service" --task-definition "$to" \
   --query 'service.taskDefinition' --output text >/dev/null
-if ! ask "" aws ecs wait services-stable --cluster "$cluster" --services "$service" >/dev/null; then
-  echo "rollback: $cluster/$service did not become stable on $to within the waiter's 10 minutes: see the service's events in the ECS console" >&2
-  exit 1
-fi
+# Done when the service's primary deployment is $to and ECS calls its rollout COMPLETED (after
+# the bake time of its deployment alarms); not when the count is steady, which a circuit
+# breaker's own rollback (to the revision that failed the smoke test) would be too.
+wait_seconds=${ROLLBACK_WAIT_SECONDS:-1200} poll=${ROLLBACK_POLL_SECONDS:-15}
+deadline=$((SECONDS + wait_seconds))
+while :; do
+  state=$(ask "$to COMPLETED" aws ecs describe-services --cluster "$cluster" --services "$service" \
+    --query "services[0].deployments[?status=='PRIMARY'] | [0].[taskDefinition, rolloutState]" --output text)
+  read -r running rollout <<<"$state"
+  if [ "$running" != "$to" ]; then
+    echo "rollback: $cluster/$service's primary deployment is $running, not $to: ECS rolled it elsewhere (see the service's events in the ECS console)" >&2; exit 1
+  fi
+  case $rollout in
+    COMPLETED) break ;;
+    FAILED) echo "rollback: the deployment of $to failed (rolloutState FAILED): see the service's events in the ECS console" >&2; exit 1 ;;
+  esac
+  [ "$SECONDS" -lt "$deadline" ] || { echo "rollback: $cluster/$service's deployment of $to is still $rollout after ${wait_seconds}s" >&2; exit 1; }
+  sleep "$poll"
+done
 echo "rolled back: $cluster/$service runs $to again${dry_run:+ (dry run: nothing was changed)}"

@@ -74,6 +74,12 @@ export class RegistryStack extends Stack {
     // (the deploy role's grants below), and cdk deploy through the bootstrap roles.
     this.infraRole.addToPolicy(stacks())
     this.infraRole.addToPolicy(bootstrap('deploy', 'file-publishing', 'image-publishing', 'lookup'))
+    // A data stack whose first create failed is deleted and created again by cdk deploy: npm run
+    // deploy turns its termination protection off first (the new create sets it again).
+    this.infraRole.addToPolicy(new iam.PolicyStatement({
+      actions: ['cloudformation:UpdateTerminationProtection'],
+      resources: [this.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${n.stacks[1]}/*` })]
+    }))
 
     for (const role of [this.deployRole, this.infraRole]) this.grantDeploy(role, settings, repositories)
     new CfnOutput(this, 'DeployRoleArn', { value: this.deployRole.roleArn, description: 'AWS_DEPLOY_ROLE_ARN of the GitHub repository variables' })
@@ -82,7 +88,7 @@ export class RegistryStack extends Stack {
     const wildcard = (role: iam.Role, resource: string, reason: string) => Validations.of(role).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`, reason })
     const stackIds = 'each stack named by its name, any stack id (a stack\'s ARN ends in an id CloudFormation gives it)'
     for (const role of [this.infraRole, this.diffRole]) {
-      for (const name of [n.accountStack, ...n.stacks]) wildcard(role, `arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/${name}/*`, `DescribeStacks on the stacks npm run deploy reads: ${stackIds}.`)
+      for (const name of [n.accountStack, ...n.stacks]) wildcard(role, `arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/${name}/*`, `DescribeStacks on the stacks npm run deploy reads${role === this.infraRole && name === n.stacks[1] ? ', and UpdateTerminationProtection on the data stack (after a failed first create)' : ''}: ${stackIds}.`)
     }
     wildcard(this.diffRole, '*', 'ecs:DescribeTaskDefinition has no resource-level permission (ECS takes "*" for it): the diff reads the images the service runs.')
   }

@@ -132,6 +132,15 @@ if [ -n "$diff" ]; then
   exit 0
 fi
 
+# ---- a data stack whose first create failed (ROLLBACK_COMPLETE) is deleted by cdk deploy and
+# created again; its termination protection (prod) would refuse that delete: turned off first,
+# and the deploy sets it again ----
+data_status=$(describe_stack "$data_stack" 'Stacks[0].StackStatus' '') || exit 1
+if [ "$data_status" = ROLLBACK_COMPLETE ]; then
+  echo "the first create of $data_stack failed (ROLLBACK_COMPLETE): termination protection off, so that cdk deploy can delete it and create it again"
+  run aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name "$data_stack" --query StackId --output text
+fi
+
 # ---- first deploy: the stack with no task running, so that the migration task exists ----
 if ! stack_exists && [ -z "$dry_run" ]; then
   echo "first deploy of $service_stack: created paused (no task) until the migrations have run"
