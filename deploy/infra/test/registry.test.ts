@@ -39,7 +39,10 @@ t.test('the deploy role can be assumed only through GitHub OIDC by the configure
 })
 
 t.test('the deploy role may push, run the migration task and update the service, nothing broader', async (t) => {
-  const [policy] = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[], Resource: unknown }> } } }>
+  // The deploy role's own policy (the infrastructure and diff roles have theirs).
+  const deployRole = Object.keys(template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'ecs-microservice-dev-github-deploy' } }))[0]
+  const [policy] = (Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { Roles: Array<{ Ref: string }>, PolicyDocument: { Statement: Array<{ Action: string | string[], Resource: unknown }> } } }>)
+    .filter((p) => p.Properties.Roles.some((r) => r.Ref === deployRole))
   const actions = policy.Properties.PolicyDocument.Statement.flatMap((s) => ([] as string[]).concat(s.Action)).sort()
   t.same([...new Set(actions)], [
     'cloudformation:DescribeStacks', 'ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:CompleteLayerUpload', 'ecr:DescribeImages', 'ecr:GetAuthorizationToken',
