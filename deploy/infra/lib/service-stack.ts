@@ -20,9 +20,9 @@ export class ServiceStack extends Stack {
 
   constructor (scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props)
-    const { settings, data: { network, database, cache } } = props
+    const { settings, data: { network, database, cache, accessLogs } } = props
     this.service = new Service(this, 'Service', settings, network, database, cache)
-    this.edge = new Edge(this, 'Edge', settings, network, this.service)
+    this.edge = new Edge(this, 'Edge', settings, network, this.service, accessLogs.bucket)
     this.service.scale(settings, this.edge.targetGroup)
     this.alarms = new Alarms(this, 'Alarms', settings, this.edge, this.service, database, cache)
 

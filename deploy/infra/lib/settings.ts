@@ -90,6 +90,8 @@ export const SettingsSchema = Type.Object({
   cpuTargetPercent: Type.Integer({ minimum: 10, maximum: 90 }),
   requestsPerTarget: Type.Integer({ minimum: 10, maximum: 100_000 }),
   logRetentionDays: Type.Union([1, 3, 5, 7, 14, 30, 60, 90, 180, 365].map((n) => Type.Literal(n))),
+  // Days the load balancer's and WAF's access logs are kept in their bucket (the data stack's).
+  accessLogRetentionDays: Type.Integer({ minimum: 1, maximum: 3_650 }),
 
   // The name clients use (ServiceUrl, the smoke test's URL): HTTPS on the load balancer with
   // the ACM certificate of certificateArn, which must cover domainName. Without both, the stage
@@ -159,7 +161,8 @@ export const STAGE_DEFAULTS: Record<'dev' | 'prod', Partial<Settings>> = {
     cacheMultiAz: false,
     minTasks: 2,
     maxTasks: 4,
-    logRetentionDays: 14
+    logRetentionDays: 14,
+    accessLogRetentionDays: 30
   },
   prod: {
     ...COMMON,
@@ -172,7 +175,8 @@ export const STAGE_DEFAULTS: Record<'dev' | 'prod', Partial<Settings>> = {
     cacheMultiAz: true,
     minTasks: 2,
     maxTasks: 10,
-    logRetentionDays: 90
+    logRetentionDays: 90,
+    accessLogRetentionDays: 365
   }
 }
 

@@ -1,5 +1,6 @@
 // A synthesized template's values as CloudFormation would give them in one account and region:
-// Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select, Fn::Split and Fn::GetStackOutput resolved, each resource given the
+// Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select, Fn::Split, Fn::GetStackOutput, Fn::FindInMap and
+// Fn::If (its template's conditions: Fn::Equals, Fn::Not) resolved, each resource given the
 // physical name and ARN its type has (its name property where the template sets one, else its
 // logical id). Enough for the IAM policies and the task definitions of these stacks.
 
@@ -7,17 +8,33 @@ export const ACCOUNT = '123456789012'
 export const REGION = 'eu-west-1'
 
 interface Resource { Type: string, Properties?: Record<string, unknown> }
-export interface TemplateJson { Resources: Record<string, Resource>, Outputs?: Record<string, { Value: unknown }> }
-
-const PSEUDO: Record<string, string> = {
-  'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com', 'AWS::NoValue': ''
+export interface TemplateJson {
+  Resources: Record<string, Resource>
+  Outputs?: Record<string, { Value: unknown }>
+  Mappings?: Record<string, Record<string, Record<string, unknown>>>
+  Conditions?: Record<string, unknown>
 }
+
+/** The stack id every stack gets here (what AWS::StackId gives): its last part, a UUID. */
+export const STACK_UUID = '0d4a2c60-1b2c-11ef-9a3c-0a1b2c3d4e5f'
 
 export class Resolver {
   readonly templates: TemplateJson[]
+  readonly region: string
+  private readonly pseudo: Record<string, string>
 
-  constructor (templates: TemplateJson[]) {
+  /** REGION unless `region` is given: the region the templates are deployed to. */
+  constructor (templates: TemplateJson[], region = REGION) {
     this.templates = templates
+    this.region = region
+    this.pseudo = {
+      'AWS::Partition': 'aws',
+      'AWS::Region': region,
+      'AWS::AccountId': ACCOUNT,
+      'AWS::URLSuffix': 'amazonaws.com',
+      'AWS::NoValue': '',
+      'AWS::StackId': `arn:aws:cloudformation:${region}:${ACCOUNT}:stack/stack/${STACK_UUID}`
+    }
   }
 
   resource (id: string): Resource {
@@ -35,7 +52,8 @@ export class Resolver {
       'AWS::ECS::Cluster': 'ClusterName',
       'AWS::ECS::Service': 'ServiceName',
       'AWS::CloudWatch::Alarm': 'AlarmName',
-      'AWS::SNS::Topic': 'TopicName'
+      'AWS::SNS::Topic': 'TopicName',
+      'AWS::S3::Bucket': 'BucketName'
     } as Record<string, string>)[Type]
     const given = property ? Properties[property] : undefined
     return given === undefined ? id : String(this.value(given))
@@ -45,23 +63,24 @@ export class Resolver {
     const { Type, Properties = {} } = this.resource(id)
     const name = this.name(id)
     switch (Type) {
-      case 'AWS::ECR::Repository': return `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${name}`
+      case 'AWS::ECR::Repository': return `arn:aws:ecr:${this.region}:${ACCOUNT}:repository/${name}`
       case 'AWS::IAM::Role': return `arn:aws:iam::${ACCOUNT}:role/${name}`
       case 'AWS::IAM::OIDCProvider': return `arn:aws:iam::${ACCOUNT}:oidc-provider/${String(this.value(Properties.Url)).replace(/^https:\/\//, '')}`
-      case 'AWS::Logs::LogGroup': return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}:*`
-      case 'AWS::SecretsManager::Secret': return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-AbCdEf`
+      case 'AWS::Logs::LogGroup': return `arn:aws:logs:${this.region}:${ACCOUNT}:log-group:${name}:*`
+      case 'AWS::SecretsManager::Secret': return `arn:aws:secretsmanager:${this.region}:${ACCOUNT}:secret:${name}-AbCdEf`
       case 'AWS::SecretsManager::SecretTargetAttachment': return String(this.value(Properties.SecretId))
-      case 'AWS::SNS::Topic': return `arn:aws:sns:${REGION}:${ACCOUNT}:${name}`
-      case 'AWS::CloudWatch::Alarm': return `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`
-      case 'AWS::ECS::Cluster': return `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${name}`
-      case 'AWS::ECS::TaskDefinition': return `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${String(this.value(Properties.Family))}:1`
-      default: return `arn:aws:${Type.split('::')[1].toLowerCase()}:${REGION}:${ACCOUNT}:${id}`
+      case 'AWS::SNS::Topic': return `arn:aws:sns:${this.region}:${ACCOUNT}:${name}`
+      case 'AWS::CloudWatch::Alarm': return `arn:aws:cloudwatch:${this.region}:${ACCOUNT}:alarm:${name}`
+      case 'AWS::ECS::Cluster': return `arn:aws:ecs:${this.region}:${ACCOUNT}:cluster/${name}`
+      case 'AWS::S3::Bucket': return `arn:aws:s3:::${name}`
+      case 'AWS::ECS::TaskDefinition': return `arn:aws:ecs:${this.region}:${ACCOUNT}:task-definition/${String(this.value(Properties.Family))}:1`
+      default: return `arn:aws:${Type.split('::')[1].toLowerCase()}:${this.region}:${ACCOUNT}:${id}`
     }
   }
 
   /** What Ref gives for the resource's type (an ARN for some, a name for others). */
   ref (id: string): string {
-    if (id in PSEUDO) return PSEUDO[id]
+    if (id in this.pseudo) return this.pseudo[id]
     const { Type } = this.resource(id)
     return ['AWS::SecretsManager::Secret', 'AWS::SecretsManager::SecretTargetAttachment', 'AWS::SNS::Topic', 'AWS::ECS::TaskDefinition', 'AWS::IAM::OIDCProvider'].includes(Type)
       ? this.arn(id)
@@ -109,8 +128,30 @@ export class Resolver {
         const [separator, text] = argument as [string, unknown]
         return String(this.value(text)).split(separator)
       }
+      case 'Fn::FindInMap': {
+        const [map, top, second] = (argument as unknown[]).map((part) => this.value(part)) as [string, string, string]
+        const mapping = this.templates.map((t) => t.Mappings?.[map]).find(Boolean)
+        if (mapping?.[top]?.[second] === undefined) throw new Error(`Fn::FindInMap: no ${map}.${top}.${second} (CloudFormation fails the deploy)`)
+        return mapping[top][second]
+      }
+      case 'Fn::If': {
+        const [condition, yes, no] = argument as [string, unknown, unknown]
+        return this.value(this.condition(condition) ? yes : no)
+      }
+      case 'Fn::Equals': {
+        const [a, b] = (argument as unknown[]).map((part) => this.value(part))
+        return JSON.stringify(a) === JSON.stringify(b)
+      }
+      case 'Fn::Not': return !(this.value((argument as unknown[])[0]) as boolean)
       default: return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, this.value(v)]))
     }
+  }
+
+  /** A condition of the templates', evaluated for this region. */
+  condition (id: string): boolean {
+    const expression = this.templates.map((t) => t.Conditions?.[id]).find((c) => c !== undefined)
+    if (expression === undefined) throw new Error(`no condition ${id}`)
+    return this.value(expression) as boolean
   }
 
   /** The identity policies of a role: its own Policies and every AWS::IAM::Policy naming it. */

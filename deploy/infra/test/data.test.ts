@@ -52,3 +52,21 @@ t.test('the VPC, database and cache are the data stack\'s, with termination prot
   }
   t.ok(built.prod.service.dependencies.includes(built.prod.data), 'the service stack is deployed after the data stack')
 })
+
+t.test('the access-log bucket: SSE-S3 (what ELB supports), no public access or ACLs, logs deleted after accessLogRetentionDays, kept in prod', async (t) => {
+  const bucket = (template: typeof dev) => Object.values(template.findResources('AWS::S3::Bucket'))
+  for (const [template, days, deletion] of [[dev, 30, 'Delete'], [prod, 365, 'RetainExceptOnCreate']] as const) {
+    const [only, ...more] = bucket(template)
+    t.equal(more.length, 0, 'one bucket')
+    t.match(only, {
+      DeletionPolicy: deletion,
+      Properties: {
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        LifecycleConfiguration: { Rules: [{ Status: 'Enabled', ExpirationInDays: days }] }
+      }
+    }, `${days} days, DeletionPolicy ${deletion}`)
+  }
+  t.match(bucket(synth({ accessLogRetentionDays: '7' }).dataTemplate)[0], { Properties: { LifecycleConfiguration: { Rules: [{ ExpirationInDays: 7 }] } } }, 'accessLogRetentionDays=7')
+})

@@ -43,7 +43,7 @@ const ALWAYS = [
   'ecs-microservice-STAGE-data/Database/Instance: RDS11',
   'ecs-microservice-STAGE-data/Database/Instance: RDS6',
   'ecs-microservice-STAGE-data/Database/Instance: SMG4',
-  'ecs-microservice-STAGE-service/Edge/LoadBalancer: ELB2',
+  'ecs-microservice-STAGE-data/AccessLogs/Bucket: S1',
   'ecs-microservice-STAGE-data/Network/LoadBalancer: EC23',
   'ecs-microservice-STAGE-service/Service/ExecutionRole: IAM5[Resource::*]',
   'ecs-microservice-STAGE-service/Service/MigrationExecutionRole: IAM5[Resource::*]',

@@ -2,12 +2,14 @@ import { Duration, Validations } from 'aws-cdk-lib'
 import * as ec2 from 'aws-cdk-lib/aws-ec2'
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2'
 import * as route53 from 'aws-cdk-lib/aws-route53'
+import type * as s3 from 'aws-cdk-lib/aws-s3'
 import * as targets from 'aws-cdk-lib/aws-route53-targets'
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2'
 import { Construct } from 'constructs'
 import type { Settings } from '../settings.ts'
 import { NGINX_PORT, type Network } from './network.ts'
 import type { Service } from './service.ts'
+import { ALB_LOG_PREFIX } from './access-logs.ts'
 
 // Below nginx's client keep-alive (65 s), so the ALB never reuses a connection nginx is closing.
 export const IDLE_TIMEOUT = Duration.seconds(60)
@@ -30,7 +32,7 @@ export class Edge extends Construct {
   /** Whether the load balancer serves HTTPS (a certificate and the name it covers are set). */
   readonly https: boolean
 
-  constructor (scope: Construct, id: string, settings: Settings, network: Network, service: Service) {
+  constructor (scope: Construct, id: string, settings: Settings, network: Network, service: Service, accessLogs: s3.IBucket) {
     super(scope, id)
     const production = settings.stage === 'prod'
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
@@ -42,7 +44,11 @@ export class Edge extends Construct {
       dropInvalidHeaderFields: true,
       deletionProtection: production
     })
-    Validations.of(this.loadBalancer).acknowledge({ id: 'AwsSolutions::AwsSolutions-ELB2', reason: 'Access logs need the region\'s ELB log-delivery account in the bucket policy, which an environment-agnostic stack cannot name at synth; requests are counted in CloudWatch metrics, sampled by WAF, and logged per request by nginx (JSON, with the request id).' })
+    // Access logs to the data stack's bucket, whose policy lets the region's ELB write there
+    // (constructs/access-logs.ts; the CDK's logAccessLogs needs the region at synth).
+    this.loadBalancer.setAttribute('access_logs.s3.enabled', 'true')
+    this.loadBalancer.setAttribute('access_logs.s3.bucket', accessLogs.bucketName)
+    this.loadBalancer.setAttribute('access_logs.s3.prefix', ALB_LOG_PREFIX)
 
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'Targets', {
       vpc: network.vpc,
@@ -111,6 +117,13 @@ export class Edge extends Construct {
       ]
     })
     new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.loadBalancer.loadBalancerArn, webAclArn: this.webAcl.attrArn })
+    // Every request the web ACL sees, to the same bucket (its name starts with aws-waf-logs-, as
+    // WAF requires), without the credentials a request carries.
+    new wafv2.CfnLoggingConfiguration(this, 'WebAclLogging', {
+      resourceArn: this.webAcl.attrArn,
+      logDestinationConfigs: [accessLogs.bucketArn],
+      redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'cookie' } }]
+    })
 
     if (!settings.certificateArn) {
       Validations.of(this.loadBalancer).acknowledge({ id: 'AwsSolutions::AwsSolutions-ELB1', reason: 'HTTP only until a certificate is set (certificateArn): the README says so, and production should set one.' })
