@@ -43,7 +43,7 @@ export function serverOptions (config: Config): FastifyServerOptions {
     bodyLimit: config.BODY_LIMIT,
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
     // On close, requests on open connections are served, each answer closing its connection
-    // (plugins/shutdown.ts), rather than refused with 503: the pools are still open.
+    // (plugins/app/shutdown.ts), rather than refused with 503: the pools are still open.
     return503OnClosing: false,
     // avvio's default of 10 s per plugin is too short for the embedded database's first start
     // (PGlite compiles its WebAssembly and runs initdb) on a loaded 2-core machine or a small
@@ -55,7 +55,7 @@ export function serverOptions (config: Config): FastifyServerOptions {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // What Fastify answers before any route or hook runs, a malformed percent-encoding or a
     // too-long path parameter, and bytes that are not HTTP: in the service's error shape, with
-    // its headers (plugins/error-handler.ts). Fastify's own, or a closed connection, where the
+    // its headers (plugins/external/error-handler.ts). Fastify's own, or a closed connection, where the
     // app's plugins are not on this instance (fastify-cli's `npm run dev` encapsulates them).
     frameworkErrors: (err, request, reply) => request.server.hasDecorator('frameworkError') ? request.server.frameworkError(err, request, reply) : request.server.errorHandler(err, request, reply),
     clientErrorHandler (this: FastifyInstance, err, socket) { if (this.hasDecorator('clientError')) this.clientError(err, socket); else socket.destroy(err) }
@@ -63,15 +63,22 @@ export function serverOptions (config: Config): FastifyServerOptions {
 }
 
 /**
- * The service as one plugin: third-party wrappers and the application's own plugins from
- * plugins/ (ordered by their declared dependencies), then every route module in routes/.
+ * The service as one plugin, as fastify/demo lays it out: plugins/external/ first (the wrappers
+ * of third-party plugins and the framework's settings: configuration, validation, errors,
+ * security headers, compression, the overload guard, docs), then plugins/app/ (the service's
+ * own: its database and cache, migrations, users, visits, health, retention, shutdown, metrics),
+ * each folder ordered by the plugins' declared dependencies; then every route module in routes/.
  */
 export default async function serviceApp (fastify: FastifyInstance, opts: Partial<AppOptions>) {
   const config = opts.config ?? loadConfig(process.env)
 
   await fastify.register(AutoLoad, {
-    dir: join(import.meta.dirname, 'plugins'),
+    dir: join(import.meta.dirname, 'plugins', 'external'),
     options: { config }
+  })
+
+  await fastify.register(AutoLoad, {
+    dir: join(import.meta.dirname, 'plugins', 'app')
   })
 
   await fastify.register(AutoLoad, {

@@ -20,7 +20,7 @@ try {
   process.exit(1)
 }
 
-// SIGTERM/SIGINT: stop accepting, answer what is on open connections (plugins/shutdown.ts),
+// SIGTERM/SIGINT: stop accepting, answer what is on open connections (plugins/app/shutdown.ts),
 // flush visits, close pools, exit 0. A second signal or the delay passing exits 1.
 closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger: app.log }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an uncaught error')

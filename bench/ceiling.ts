@@ -8,8 +8,8 @@ import { Redis } from 'ioredis'
 import { loadConfig } from '../schemas/config.ts'
 import { poolOptions } from '../lib/database-options.ts'
 import { redisOptions } from '../lib/redis-options.ts'
-import { CREATE_USER, LIST_USERS_FIRST } from '../plugins/users.ts'
-import { VISIT_TOTALS } from '../plugins/visits.ts'
+import { CREATE_USER, LIST_USERS_FIRST } from '../plugins/app/users.ts'
+import { VISIT_TOTALS } from '../plugins/app/visits.ts'
 
 const config = loadConfig(process.env)
 const pool = new pg.Pool(poolOptions(config))

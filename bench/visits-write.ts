@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
-import { INSERT_BATCH } from '../plugins/visits.ts'
+import { INSERT_BATCH } from '../plugins/app/visits.ts'
 import { migrate } from '../lib/migrate.ts'
 import { freshDatabase, SERVERS } from './lib.ts'
 

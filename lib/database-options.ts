@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import type { ClientBase, ClientConfig, PoolConfig } from 'pg'
 import { usesEmbeddedDatabase, type Config } from '../schemas/config.ts'
 
-/** Where an embedded database listens (plugins/embedded-database.ts). */
+/** Where an embedded database listens (plugins/app/embedded-database.ts). */
 export interface EmbeddedAddress { host: string, port: number }
 
 /**

@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import helmet, { type HelmetOptions } from 'helmet'
 
 /**
- * helmet's policy for a JSON API: nothing may be loaded or framed. plugins/security-headers.ts
- * sets it on every routed answer, plugins/error-handler.ts on the answers given before any route
+ * helmet's policy for a JSON API: nothing may be loaded or framed. plugins/external/security-headers.ts
+ * sets it on every routed answer, plugins/external/error-handler.ts on the answers given before any route
  * or hook runs (malformed HTTP, bad URLs).
  */
 export const SECURITY_POLICY: HelmetOptions = {

@@ -142,7 +142,7 @@ export function startTelemetry (config: Config): NodeSDK {
   // pg's instrumentation also records metrics on every query and pool event: the pool counted
   // from its events (wrong here, and named unknown_host for a pool configured by connection
   // string) and an operation-duration histogram. Profiled on GET /api/users, recording them was
-  // 9 % of the service's CPU. plugins/telemetry.ts reads the pool's own counters instead.
+  // 9 % of the service's CPU. plugins/app/metrics.ts reads the pool's own counters instead.
   for (const pg of started) if (pg instanceof PgInstrumentation) pg.setMeterProvider({ getMeter: () => createNoopMeter() })
   return sdk
 }

@@ -5,7 +5,7 @@ export type DropReason = 'buffer_full' | 'rejected'
 /**
  * The in-memory book of visits waiting to be written: bounded, in arrival order, with a batch
  * taken out while it is written and put back at the front when the write fails. Pure
- * bookkeeping: the plugin around it (plugins/visits.ts) owns the timer and the database.
+ * bookkeeping: the plugin around it (plugins/app/visits.ts) owns the timer and the database.
  */
 export class VisitBuffer<T extends { at: number }> {
   readonly #max: number

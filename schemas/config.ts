@@ -28,7 +28,7 @@ export const ConfigSchema = Type.Object({
   KEEP_ALIVE_TIMEOUT_MS: millis(75_000, 'How long an idle keep-alive connection is kept open'),
   // ECS sends SIGTERM and SIGKILLs 30 s later (stopTimeout); leave room for the flush.
   SHUTDOWN_TIMEOUT_MS: millis(20_000, 'Longest graceful shutdown; beyond it the process exits 1'),
-  // So a request already sent on an idle connection is answered, not reset (plugins/shutdown.ts).
+  // So a request already sent on an idle connection is answered, not reset (plugins/app/shutdown.ts).
   SHUTDOWN_DRAIN_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1_000, description: 'On close, connections with no request under way are closed only after this long, so a request already sent on one is answered; also the longest the listener stays open to take connections already queued for it' }),
 
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1, description: 'PostgreSQL connection string, `postgres://user:password@host:5432/db`; takes precedence over the DB_* variables. Its `sslmode` and `sslrootcert` mean what DB_SSL and DB_SSL_CA mean; a contradiction stops start-up' })),
@@ -71,7 +71,7 @@ export const ConfigSchema = Type.Object({
   HEALTH_CHECK_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 1_000, description: 'How often readiness (/health) is checked in the background, on connections of its own' }),
   HEALTH_CHECK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 1_000, description: 'Longest wait for one check (connect, `SELECT 1`); beyond it the dependency counts as lost' }),
 
-  // The guard is plugins/under-pressure.ts; tests that do not test it turn it off (a loaded
+  // The guard is plugins/external/under-pressure.ts; tests that do not test it turn it off (a loaded
   // machine would trip it).
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 1_000, description: 'Event-loop delay past which new requests get 503; `0` turns the guard off' }),
   DOCS: Type.Optional(Type.Boolean({ description: 'Serve the OpenAPI document at /docs (UI) and /docs/json; unset: on, except with NODE_ENV=production' })),

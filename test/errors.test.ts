@@ -9,7 +9,7 @@ const ERROR_KEYS = ['error', 'message', 'statusCode']
 // What differs from one answer to the next; every other header of a routed answer is on every answer.
 const PER_ANSWER = new Set(['content-length', 'date', 'connection', 'keep-alive', 'x-request-id', 'content-type'])
 
-/** The headers every routed answer carries (helmet's, plugins/security-headers.ts), as a routed 404 has them. */
+/** The headers every routed answer carries (helmet's, plugins/external/security-headers.ts), as a routed 404 has them. */
 async function everyAnswerHeaders (app: App): Promise<Record<string, string>> {
   const routed = await app.inject({ method: 'GET', url: '/no-such-route' })
   return Object.fromEntries(Object.entries(routed.headers).filter(([name]) => !PER_ANSWER.has(name))) as Record<string, string>

@@ -72,7 +72,7 @@ echo "DB_SSL=verify-full without its CA file: exit 1, the file named"
 # exit 7). A reply cut short or empty (curl 52) or any other status is a failure. A reset with
 # nothing received (curl 56) is a connection still in the kernel's accept queue when the listener
 # closed, which Linux resets. The app takes every connection queued when the signal came before
-# it closes the listener (plugins/shutdown.ts; before it did, a process short of CPU when the
+# it closes the listener (plugins/app/shutdown.ts; before it did, a process short of CPU when the
 # signal came had one queued for nearly every client: 7 resets of 8 in a landing CI run), so a
 # reset is allowed only for a connection made after `docker stop` began (curl's start plus its
 # connect time), by a client that connected again during the close, and no more of them than the
@@ -103,7 +103,7 @@ resets=$(grep -c '^reset ' "$results" || true)
 # Resets of connections made before docker stop began: the app's failure, whatever the queue held.
 early=$(awk -v stop="$stop_start" '$1 == "reset" && $2 + $3 * 1e9 < stop' "$results" | wc -l)
 bad=$( (grep -v -e '^200$' -e '^refused$' -e '^reset ' "$results" || true) | sort | uniq -c | tr -s ' \n' ' ')
-# What the app saw as it closed its listener (plugins/shutdown.ts): connections taken, the accept queue.
+# What the app saw as it closed its listener (plugins/app/shutdown.ts): connections taken, the accept queue.
 closing=$(docker logs "$app" 2>&1 | grep -o '"taken":[^}]*' | head -1)
 quiet=$(grep -o '"quiet":[a-z]*' <<<"$closing" | cut -d: -f2)
 queued=$(grep -o '"queued":[0-9]*' <<<"$closing" | cut -d: -f2)

@@ -16,7 +16,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: HealthSchema, 503: Type.Union([HealthSchema, ErrorRef]), ...errorResponses }
     }
   }, async (_request, reply) => {
-    // The last background check's result (plugins/health.ts): no I/O on the probe's path.
+    // The last background check's result (plugins/app/health.ts): no I/O on the probe's path.
     const { checks } = fastify.health
     const { visits } = fastify
     const healthy = Object.values(checks).every((state) => state === 'connected' || state === 'embedded')

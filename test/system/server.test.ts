@@ -7,7 +7,7 @@ import { testServers } from '../setup/servers.ts'
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()
 
-/** plugins/shutdown.ts's line as the listener closes: connections taken from its accept queue, and the queue's length then (the kernel's count, a number on Linux). */
+/** plugins/app/shutdown.ts's line as the listener closes: connections taken from its accept queue, and the queue's length then (the kernel's count, a number on Linux). */
 const LISTENER_LOG = /"taken":\d+,"ms":\d+,"quiet":\w+,"queued":\d+/
 
 t.test('a bad configuration value stops start-up with exit 1 and names the variable', async (t) => {
@@ -40,7 +40,7 @@ t.test('SIGTERM under 64 connections of mixed traffic: accepted requests complet
   // Refused: a connection attempt after the listener closed, which a client can retry. A reset
   // (ECONNRESET) is a connection still in the kernel's accept queue when the listener closed:
   // once every connection queued as the close began has been taken ("quiet"), those are clients
-  // that connected again after the signal (plugins/shutdown.ts), at most the `queued` the log
+  // that connected again after the signal (plugins/app/shutdown.ts), at most the `queued` the log
   // gives; on a busy machine a few can be there. Any other error (UND_ERR_SOCKET "other side
   // closed") is a connection that was accepted and then dropped with its request unanswered.
   const { ECONNREFUSED: refused = 0, ECONNRESET: reset = 0, ...dropped } = result.errorsByCode

@@ -13,7 +13,7 @@ const dir = join(import.meta.dirname, '..', '..', 'schemas')
 function ajv () {
   const a = new Ajv({ strict: true, allErrors: true, coerceTypes: false })
   a.addFormat('date-time', true)
-  // The shared schemas the routes refer to by $id (plugins/shared-schemas.ts).
+  // The shared schemas the routes refer to by $id (plugins/external/shared-schemas.ts).
   a.addSchema(ErrorSchema)
   a.addSchema(UserSchema)
   a.addKeyword('example')

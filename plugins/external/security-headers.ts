@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import fastifyHelmet, { type FastifyHelmetOptions } from '@fastify/helmet'
 import type { FastifyInstance } from 'fastify'
-import { helmetHeaders, SECURITY_POLICY as POLICY } from '../lib/security-policy.ts'
+import { helmetHeaders, SECURITY_POLICY as POLICY } from '../../lib/security-policy.ts'
 
 // The policy (lib/security-policy.ts) is for a JSON API: nothing may be loaded or framed. /docs
 // sets its own CSP for the Swagger UI page.

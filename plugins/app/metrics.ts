@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import { metrics, trace, type Attributes } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
-import { telemetrySignals } from '../schemas/telemetry.ts'
+import { telemetrySignals } from '../../schemas/telemetry.ts'
 
 // The longest a shutdown waits for the last spans and metrics to reach the collector: a collector
 // that is down must not hold the task past ECS's stopTimeout.
@@ -72,4 +72,4 @@ export default fp(async function telemetry (fastify: FastifyInstance) {
     await Promise.race([Promise.all(flushes), new Promise((resolve) => { timer = setTimeout(resolve, FLUSH_TIMEOUT_MS) })])
     clearTimeout(timer)
   })
-}, { name: 'telemetry', dependencies: ['config', 'database', 'visits', 'health'] })
+}, { name: 'metrics', dependencies: ['config', 'database', 'visits', 'health'] })

@@ -2,8 +2,8 @@ import { performance } from 'node:perf_hooks'
 import fp from 'fastify-plugin'
 import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance } from 'fastify'
-import type { ErrorBody } from '../schemas/error.ts'
-import { startupGrace } from '../lib/startup-grace.ts'
+import type { ErrorBody } from '../../schemas/error.ts'
+import { startupGrace } from '../../lib/startup-grace.ts'
 
 // under-pressure's sampling period: a delay is seen within this long.
 const SAMPLE_INTERVAL_MS = 250

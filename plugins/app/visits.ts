@@ -1,9 +1,9 @@
 import { setTimeout } from 'node:timers/promises'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { VisitTotals } from '../schemas/visits.ts'
-import { VisitBuffer, type DropReason } from '../lib/visit-buffer.ts'
-import { writeIsolating } from '../lib/isolate-rows.ts'
+import type { VisitTotals } from '../../schemas/visits.ts'
+import { VisitBuffer, type DropReason } from '../../lib/visit-buffer.ts'
+import { writeIsolating } from '../../lib/isolate-rows.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

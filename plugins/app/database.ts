@@ -1,12 +1,12 @@
 import fp from 'fastify-plugin'
 import fastifyPostgres from '@fastify/postgres'
 import type { FastifyInstance } from 'fastify'
-import { databaseTarget, poolOptions } from '../lib/database-options.ts'
-import { usesEmbeddedDatabase } from '../schemas/config.ts'
+import { databaseTarget, poolOptions } from '../../lib/database-options.ts'
+import { usesEmbeddedDatabase } from '../../schemas/config.ts'
 
 /**
  * The PostgreSQL pool (@fastify/postgres, decorates `fastify.pg`), to the configured server or
- * to the embedded one (plugins/embedded-database.ts). The pool connects lazily,
+ * to the embedded one (plugins/app/embedded-database.ts). The pool connects lazily,
  * so start-up does not wait for the database, and reconnects by itself when it comes back.
  */
 export default fp(async function database (fastify: FastifyInstance) {

@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin'
 import createError from '@fastify/error'
 import type { FastifyInstance } from 'fastify'
-import type { User, UserList } from '../schemas/users.ts'
-import { enforceUsername } from '../lib/username.ts'
+import type { User, UserList } from '../../schemas/users.ts'
+import { enforceUsername } from '../../lib/username.ts'
 
 export interface Users {
   /**

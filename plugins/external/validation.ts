@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import createError from '@fastify/error'
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv'
 import { errorCodes, type FastifyInstance } from 'fastify'
-import { forbiddenKey } from '../lib/json-body.ts'
+import { forbiddenKey } from '../../lib/json-body.ts'
 
 // Fastify's own defaults (@fastify/ajv-compiler), except where noted.
 const common: Options = { useDefaults: true, removeAdditional: true, allErrors: false, strict: false }

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { clientAddress } from '../lib/client-address.ts'
+import { clientAddress } from '../../lib/client-address.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {

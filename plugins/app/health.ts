@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin'
 import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
-import type { Checks, DependencyState } from '../schemas/health.ts'
-import { connectionOptions, endQuietly } from '../lib/database-options.ts'
+import type { Checks, DependencyState } from '../../schemas/health.ts'
+import { connectionOptions, endQuietly } from '../../lib/database-options.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
-import { packageInfo } from '../lib/package-info.ts'
+import { packageInfo } from '../../lib/package-info.ts'
 
 /** package.json's licence as OpenAPI wants it: a name and where its text is. */
 function licenseOf (id = 'UNLICENSED') {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import fp from 'fastify-plugin'
 import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
-import { connectionOptions, endQuietly } from '../lib/database-options.ts'
+import { connectionOptions, endQuietly } from '../../lib/database-options.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -3,9 +3,9 @@ import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import createError from '@fastify/error'
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { errorBody as body, rawErrorAnswer } from '../lib/error-answer.ts'
-import { helmetHeaders, SECURITY_POLICY } from '../lib/security-policy.ts'
-import { dependencyUnavailable } from '../lib/dependency-errors.ts'
+import { errorBody as body, rawErrorAnswer } from '../../lib/error-answer.ts'
+import { helmetHeaders, SECURITY_POLICY } from '../../lib/security-policy.ts'
+import { dependencyUnavailable } from '../../lib/dependency-errors.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -35,7 +35,7 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
  * logged with the request id.
  */
 export default fp(async function errorHandler (fastify: FastifyInstance) {
-  // helmet's headers, as plugins/security-headers.ts puts them on every routed answer, for the
+  // helmet's headers, as plugins/external/security-headers.ts puts them on every routed answer, for the
   // answers given before its hook can run; these add the request id themselves.
   const securityHeaders = helmetHeaders(SECURITY_POLICY)
 

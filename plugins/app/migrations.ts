@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin'
 import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
-import { migrate } from '../lib/migrate.ts'
-import { connectionOptions, endQuietly } from '../lib/database-options.ts'
+import { migrate } from '../../lib/migrate.ts'
+import { connectionOptions, endQuietly } from '../../lib/database-options.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

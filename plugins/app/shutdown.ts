@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import { closeSync, openSync, readlinkSync, readSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { FastifyInstance } from 'fastify'
-import { acceptQueueDrained, acceptQueueOfLine } from '../lib/accept-queue.ts'
+import { acceptQueueDrained, acceptQueueOfLine } from '../../lib/accept-queue.ts'
 
 /**
  * A graceful close() (SIGTERM in server.ts, and every other close). Fastify's close stops the
