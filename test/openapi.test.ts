@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { FastifyInstance } from 'fastify'
 import { ErrorSchema } from '../schemas/error.ts'
+import { apiRoutes } from '../deploy/infra/lib/routes.ts'
 import { build, serverTests } from './helper.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
@@ -90,6 +91,13 @@ t.test('every route of the router is in the document, and nothing else: a new ro
   t.same(documented.filter((op) => !expected.includes(op)), [], 'every operation of the document is a route of the router')
   t.same(routes.filter((r) => r.hidden && !r.url.startsWith('/docs')).map((r) => `${r.method} ${r.url}`), [], 'only the documentation\'s own routes are hidden from it')
   t.ok(routes.some((r) => r.url === '/docs/json' && r.hidden), 'the documentation\'s routes are hidden, not forgotten')
+})
+
+t.test('the dashboard\'s latency routes (deploy/infra/lib/routes.ts, read from routes/ at synth) are the router\'s API routes', async (t) => {
+  const { routes } = await buildWithRoutes(t)
+  const api = routes.filter((r) => !r.hidden && !isHeadBesideGet(r, routes) && !r.url.startsWith('/health')).map((r) => `${r.method} ${r.url}`)
+  t.ok(api.includes('GET /api/users/:id'), 'the routes were collected')
+  t.same(apiRoutes().map((r) => r.join(' ')).sort(), [...new Set(api)].sort(), 'a route declared so that the scan misses it fails here')
 })
 
 t.test('every operation has an operationId, unique in the document, a summary, and its 4xx/5xx answers in the one Error schema', async (t) => {

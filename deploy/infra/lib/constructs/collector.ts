@@ -7,22 +7,15 @@ import * as logs from 'aws-cdk-lib/aws-logs'
 import { Construct } from 'constructs'
 import type { Settings } from '../settings.ts'
 import { names } from '../names.ts'
+import { apiRoutes } from '../routes.ts'
 
 /** The collector's configuration (traces to X-Ray, metrics to CloudWatch as EMF). */
 export const COLLECTOR_CONFIG = join(import.meta.dirname, '..', '..', '..', 'otel', 'collector-ecs.yaml')
 // OTLP/HTTP on the task's localhost (the collector listens there only).
 export const COLLECTOR_ENDPOINT = 'http://127.0.0.1:4318'
 
-/** The API's routes, method and template: the dashboard graphs p50 and p99 latency for each. */
-export const ROUTES: ReadonlyArray<readonly [string, string]> = [
-  ['GET', '/'],
-  ['GET', '/api/stats'],
-  ['GET', '/api/cache-test'],
-  ['GET', '/api/users'],
-  ['POST', '/api/users'],
-  ['GET', '/api/users/:id'],
-  ['GET', '/api/info']
-]
+/** The API's routes, method and template (read from the service's routes/): the dashboard graphs p50 and p99 latency for each. */
+export const ROUTES: ReadonlyArray<readonly [string, string]> = apiRoutes()
 
 /** The OTEL_* variables the app container gets: export to the sidecar, sampled at the setting. */
 export function collectorEnvironment (settings: Settings): Record<string, string> {
