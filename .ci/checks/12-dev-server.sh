@@ -20,19 +20,19 @@ fail() { echo "dev server check FAILED: $*" >&2; tail -40 "$log" >&2; exit 1; }
 restarts() { grep -c 'Restarting\|restart' "$log" || true; }
 
 for _ in $(seq 1 180); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 1; done
-curl -sf "http://127.0.0.1:$port/health" | grep -q '"status":"healthy"' || fail "npm run dev did not serve /health within 180 s"
+curl -sf "http://127.0.0.1:$port/health" | grep '"status":"healthy"' >/dev/null || fail "npm run dev did not serve /health within 180 s"
 echo "npm run dev serves /health (embedded database and cache)"
 before=$(restarts)
 sleep 10
 [ "$(restarts)" = "$before" ] || fail "the dev server restarted on its own ($(restarts) restarts): a file it writes is watched"
-curl -sf "http://127.0.0.1:$port/" | grep -q '"message":"Welcome to ' || fail "GET / before the change"
+curl -sf "http://127.0.0.1:$port/" | grep '"message":"Welcome to ' >/dev/null || fail "GET / before the change"
 echo "no restart in 10 s of serving"
 
 # shellcheck disable=SC2016 # the TypeScript template literal is the text replaced, not shell
 sed -i 's/message: `Welcome to ${SERVICE_NAME}`/message: `Welcome (changed by the dev check) to ${SERVICE_NAME}`/' "$route"
 grep -q 'changed by the dev check' "$route" || fail "could not change $route"
 for _ in $(seq 1 120); do
-  curl -sf "http://127.0.0.1:$port/" 2>/dev/null | grep -q 'changed by the dev check' && break; sleep 1
+  curl -sf "http://127.0.0.1:$port/" 2>/dev/null | grep 'changed by the dev check' >/dev/null && break; sleep 1
 done
-curl -sf "http://127.0.0.1:$port/" | grep -q 'changed by the dev check' || fail "the changed route was not served within 120 s"
+curl -sf "http://127.0.0.1:$port/" | grep 'changed by the dev check' >/dev/null || fail "the changed route was not served within 120 s"
 echo "a change to $route is served after the reload"

@@ -9,7 +9,7 @@ else
   compose=(docker-compose)
 fi
 "${compose[@]}" -f compose.yaml config -q
-"${compose[@]}" -f compose.yaml config | grep -Eq 'published: "?8080|8080:80' || { echo "nginx is not published on 8080" >&2; exit 1; }
+"${compose[@]}" -f compose.yaml config | grep -E 'published: "?8080|8080:80' >/dev/null || { echo "nginx is not published on 8080" >&2; exit 1; }
 # The observability profile adds the collector and Jaeger, and the app exports to that collector
 # unless told otherwise: `--profile observability` is all it takes to see traces.
 profile=$("${compose[@]}" -f compose.yaml --profile observability config)

@@ -30,8 +30,8 @@ for _ in $(seq 1 120); do
 done
 [ "$unhealthy" = 0 ] || fail "not every service turned healthy within 120 s"
 echo "postgres, redis, app and nginx are healthy"
-curl -sf http://localhost:8080/health | grep -q '"status":"healthy"' || fail "GET /health through nginx"
+curl -sf http://localhost:8080/health | grep '"status":"healthy"' >/dev/null || fail "GET /health through nginx"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' -d '{"username":"compose-check"}' http://localhost:8080/api/users)
 [ "$code" = 201 ] || fail "POST /api/users answered $code"
-curl -sf http://localhost:8080/api/users | grep -q '"compose-check"' || fail "GET /api/users"
+curl -sf http://localhost:8080/api/users | grep '"compose-check"' >/dev/null || fail "GET /api/users"
 echo "the stack serves on http://localhost:8080 with migrations applied"

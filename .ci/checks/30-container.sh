@@ -56,8 +56,8 @@ docker exec "$app" node -e 'process.exit(process.env.NODE_ENV === "production" ?
 docker run -d --name "$nginx" --network host -e APP_UPSTREAM=127.0.0.1:3911 -e NGINX_PORT=18091 "$nginx_image" >/dev/null
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18091/nginx-health >/dev/null && break; sleep 0.1; done
 [ "$(curl -s http://127.0.0.1:18091/nginx-health)" = healthy ] || fail "nginx image: /nginx-health"
-curl -s -D - -o /dev/null http://127.0.0.1:18091/api/info | grep -qi '^x-frame-options: DENY' || fail "nginx image: headers"
-curl -s http://127.0.0.1:18091/api/users | grep -q '"users"' || fail "nginx image: proxying"
+curl -s -D - -o /dev/null http://127.0.0.1:18091/api/info | grep -i '^x-frame-options: DENY' >/dev/null || fail "nginx image: headers"
+curl -s http://127.0.0.1:18091/api/users | grep '"users"' >/dev/null || fail "nginx image: proxying"
 [ "$(docker inspect -f '{{.Config.StopSignal}}' "$nginx_image")" = SIGQUIT ] || fail "nginx image: STOPSIGNAL"
 echo "nginx image proxies to the app"
 
@@ -104,7 +104,8 @@ resets=$(grep -c '^reset ' "$results" || true)
 early=$(awk -v stop="$stop_start" '$1 == "reset" && $2 + $3 * 1e9 < stop' "$results" | wc -l)
 bad=$( (grep -v -e '^200$' -e '^refused$' -e '^reset ' "$results" || true) | sort | uniq -c | tr -s ' \n' ' ')
 # What the app saw as it closed its listener (plugins/app/shutdown.ts): connections taken, the accept queue.
-closing=$(docker logs "$app" 2>&1 | grep -o '"taken":[^}]*' | head -1)
+# (grep reads every line: a reader that stops early would fail the pipeline under pipefail)
+closing=$(docker logs "$app" 2>&1 | grep -o '"taken":[^}]*' || true); closing=${closing%%$'\n'*}
 quiet=$(grep -o '"quiet":[a-z]*' <<<"$closing" | cut -d: -f2)
 queued=$(grep -o '"queued":[0-9]*' <<<"$closing" | cut -d: -f2)
 [ "$early" -eq 0 ] || bad="${bad} ${early} reset of connections made before docker stop"

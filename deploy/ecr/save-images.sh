@@ -15,7 +15,7 @@ images=("$ci_image:app" "$ci_image:nginx")
 
 if [ -z "$dry_run" ]; then
   for image in "${images[@]}"; do docker image inspect "$image" >/dev/null 2>&1 || die "no image $image (CI's images job builds it)"; done
-  docker run --rm --entrypoint cat "$ci_image:app" /app/certs/rds-global-bundle.pem | grep -q 'BEGIN CERTIFICATE' \
+  docker run --rm --entrypoint cat "$ci_image:app" /app/certs/rds-global-bundle.pem | grep 'BEGIN CERTIFICATE' >/dev/null \
     || die "$ci_image:app has no RDS CA bundle at /app/certs/rds-global-bundle.pem (deploy/ecr/rds-ca-bundle.sh before the build)"
 fi
 run docker save -o "$file" "${images[@]}"
