@@ -5,12 +5,14 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json app.ts server.ts dev.ts telemetry.ts ./
+COPY tsconfig.json tsconfig.build.json app.ts server.ts dev.ts ./
+COPY config ./config
 COPY lib ./lib
 COPY migrations ./migrations
 COPY plugins ./plugins
 COPY routes ./routes
 COPY schemas ./schemas
+COPY telemetry ./telemetry
 COPY scripts ./scripts
 RUN npm run build
 
@@ -37,5 +39,5 @@ EXPOSE 3000 9464
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --start-interval=1s --retries=3 \
   CMD ["node", "dist/scripts/healthcheck.js"]
 # Exec form: node is PID 1 and receives SIGTERM itself (ECS: initProcessEnabled reaps zombies).
-# OpenTelemetry first (telemetry.ts): it loads nothing unless an OTEL_* variable asks for it.
-CMD ["node", "--import", "./dist/telemetry.js", "dist/server.js"]
+# OpenTelemetry first (telemetry/preload.ts): it loads nothing unless an OTEL_* variable asks for it.
+CMD ["node", "--import", "./dist/telemetry/preload.js", "dist/server.js"]

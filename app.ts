@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http'
 import AutoLoad from '@fastify/autoload'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import pino from 'pino'
-import { loadConfig, type Config } from './schemas/config.ts'
+import { loadConfig, type Config } from './config/load.ts'
 import { AccessLogController } from './lib/access-log.ts'
 
 export { loadConfig, type Config }

@@ -5,7 +5,7 @@
 import Fastify from 'fastify'
 import pg from 'pg'
 import { Redis } from 'ioredis'
-import { loadConfig } from '../schemas/config.ts'
+import { loadConfig } from '../config/load.ts'
 import { poolOptions } from '../lib/database-options.ts'
 import { redisOptions } from '../lib/redis-options.ts'
 import { CREATE_USER, LIST_USERS_FIRST } from '../plugins/app/users.ts'

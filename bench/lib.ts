@@ -104,7 +104,7 @@ export async function startNode (args: string[], env: Record<string, string | un
  * `nodeArgs` go before the entry point (e.g. --cpu-prof).
  */
 export function startService (databaseUrl: string, serviceEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Server> {
-  return startNode([...NODE_OPTIONS, ...nodeArgs, '--import', './dist/telemetry.js', 'dist/server.js'], {
+  return startNode([...NODE_OPTIONS, ...nodeArgs, '--import', './dist/telemetry/preload.js', 'dist/server.js'], {
     NODE_ENV: 'production', LOG_LEVEL: 'info', DATABASE_URL: databaseUrl, REDIS_URL: SERVERS.redisUrl, REDIS_KEY_PREFIX: 'bench:', ...serviceEnv
   }, '/health')
 }

@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { startLocalNginx } from '../deploy/nginx/local.ts'
-import { INSTRUMENTATIONS } from '../schemas/telemetry.ts'
+import { INSTRUMENTATIONS } from '../config/telemetry.ts'
 import { buildService, cpuSeconds, freshDatabase, load, NODE_OPTIONS, ROOT, sampleMemory, SERVERS, sql, startNode, startService, type Measure, type Server, type Target } from './lib.ts'
 
 const { values: args } = parseArgs({

@@ -16,7 +16,7 @@ const count = (description: string) => Type.Integer({ minimum: 1, maximum: 1_000
 const millis = (description: string) => Type.Integer({ minimum: 1, maximum: 600_000, description })
 
 /**
- * The instrumentations the SDK can start (lib/telemetry.ts), by the names that
+ * The instrumentations the SDK can start (telemetry/sdk.ts), by the names that
  * OTEL_NODE_ENABLED_INSTRUMENTATIONS and OTEL_NODE_DISABLED_INSTRUMENTATIONS take: the package
  * name without `@opentelemetry/instrumentation-`, as in the OpenTelemetry Node distribution;
  * `fastify` is `@fastify/otel`.

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs'
 import type { ClientBase, ClientConfig, PoolConfig } from 'pg'
-import { usesEmbeddedDatabase, type Config } from '../schemas/config.ts'
+import { usesEmbeddedDatabase, type Config } from '../config/load.ts'
 
 /** Where an embedded database listens (plugins/app/embedded-database.ts). */
 export interface EmbeddedAddress { host: string, port: number }
 
 /**
  * Where and how to connect, for every connection the service opens: the request pool, the
- * migration session and the readiness check. TLS as configured (schemas/config.ts resolved
+ * migration session and the readiness check. TLS as configured (config/schema.ts resolved
  * DATABASE_URL's sslmode into DB_SSL). With an embedded database, its loopback address.
  */
 export function connectionOptions (config: Config, embedded?: EmbeddedAddress | null): ClientConfig {

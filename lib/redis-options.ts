@@ -3,7 +3,7 @@ import type { RedisOptions } from 'ioredis'
 // Not in ioredis' index; the version is pinned by package-lock.json.
 import standalone, { type StandaloneConnectionOptions } from 'ioredis/built/connectors/StandaloneConnector.js'
 import type { ErrorEmitter } from 'ioredis/built/connectors/AbstractConnector.js'
-import { usesEmbeddedCache, type Config } from '../schemas/config.ts'
+import { usesEmbeddedCache, type Config } from '../config/load.ts'
 
 /**
  * ioredis options from the configuration. Commands fail at once while Redis is unreachable

@@ -1,10 +1,10 @@
 // `node scripts/config-reference.ts [--check] [page]`: writes docs/configuration.md from
-// ConfigSchema (schemas/config.ts), the one place the variables are written down. With --check it
+// ConfigSchema (config/schema.ts), the one place the variables are written down. With --check it
 // writes nothing and exits 1 when the page differs from what the schema gives.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { Kind, KindGuard, OptionalKind, type TObject, type TSchema } from '@sinclair/typebox'
-import { ConfigSchema } from '../schemas/config.ts'
+import { ConfigSchema } from '../config/schema.ts'
 
 const root = join(import.meta.dirname, '..')
 export const PAGE = join(root, 'docs', 'configuration.md')
@@ -13,7 +13,7 @@ const COMMAND = 'node scripts/config-reference.ts'
 const INTRO = `# Configuration
 
 The service reads the environment variables below, validated once at start-up against
-\`ConfigSchema\` (\`schemas/config.ts\`, with the OpenTelemetry variables of \`schemas/telemetry.ts\`):
+\`ConfigSchema\` (\`config/schema.ts\`, with the OpenTelemetry variables of \`config/telemetry.ts\`):
 defaults applied, strings converted, and a wrong value stops start-up with a message naming the
 variable. An empty value counts as unset. The rest of the code reads the typed \`fastify.config\`,
 never \`process.env\`.
@@ -105,7 +105,7 @@ if (import.meta.main) {
       committed = readFileSync(page, 'utf8')
     } catch {}
     if (committed !== generated) {
-      console.error(`${shown} differs from the schema (schemas/config.ts, schemas/telemetry.ts): run \`${COMMAND}\` and commit the page.`)
+      console.error(`${shown} differs from the schema (config/schema.ts, config/telemetry.ts): run \`${COMMAND}\` and commit the page.`)
       console.error(`- the page, + what the schema gives:\n${differences(committed, generated).join('\n')}`)
       process.exitCode = 1
     }

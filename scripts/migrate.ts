@@ -3,7 +3,7 @@
 // script take the same advisory lock. The ECS migration task runs this before a deploy.
 // A migration is bounded only by DB_MIGRATION_TIMEOUT_MS (none by default).
 import pg from 'pg'
-import { loadConfig, usesEmbeddedDatabase } from '../schemas/config.ts'
+import { loadConfig, usesEmbeddedDatabase } from '../config/load.ts'
 import { connectionOptions, endQuietly } from '../lib/database-options.ts'
 import { migrate } from '../lib/migrate.ts'
 

@@ -1,4 +1,4 @@
-// The OpenTelemetry SDK of the service (loaded by telemetry.ts only when something is exported).
+// The OpenTelemetry SDK of the service (loaded by preload.ts only when something is exported).
 // Exporters, sampler, batch limits, resource and propagators come from the standard OTEL_*
 // variables, read by the SDK itself; what is decided here is what to instrument.
 import { context, createNoopMeter, diag, DiagLogLevel, trace, type DiagLogger } from '@opentelemetry/api'
@@ -9,8 +9,8 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino'
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node'
 import { FastifyOtelInstrumentation } from '@fastify/otel'
-import type { Config } from '../schemas/config.ts'
-import { enabledInstrumentations, telemetrySignals, type InstrumentationName } from '../schemas/telemetry.ts'
+import type { Config } from '../config/schema.ts'
+import { enabledInstrumentations, telemetrySignals, type InstrumentationName } from '../config/telemetry.ts'
 
 /** Probes and documentation make no spans (the load balancer calls /health every few seconds). */
 export const UNTRACED = /^\/(health(\/live)?|docs(\/.*)?|nginx-health)\/?(\?.*)?$/
@@ -62,7 +62,7 @@ type Wrap = (target: object, name: string, patch: Patch) => unknown
  * promise chain) for nothing. The binding is what the patches do only under a parent span: a
  * pool calls a waiting caller back from whichever request released a connection, and a visit
  * batch, which has no parent, would run its statement in that request's trace.
- * Instrumentations patch as their module loads, after this (telemetry.ts runs first).
+ * Instrumentations patch as their module loads, after this (preload.ts runs first).
  */
 function recordingOnly<T extends Instrumentation> (instrumentation: T, names: string[]): T {
   // InstrumentationBase's `_wrap` (protected): the one function its patches go through.
@@ -92,7 +92,7 @@ function spanName (method: string, route: string | undefined): string {
   return route ? `${method} ${route}` : method
 }
 
-/** The SDK for the validated configuration (telemetry.ts has read it once already). */
+/** The SDK for the validated configuration (preload.ts has read it once already). */
 export function startTelemetry (config: Config): NodeSDK {
   const signals = telemetrySignals(config)
   // OTEL_LOG_LEVEL, when set, gives the SDK's own console logger instead (NodeSDK).

@@ -183,13 +183,13 @@ export async function until200 (app: FastifyInstance, url: string, ms = 5_000) {
 }
 
 /**
- * The production entry (telemetry.ts, then server.ts) in a process of its own, on a free loopback port unless
+ * The production entry (telemetry/preload.ts, then server.ts) in a process of its own, on a free loopback port unless
  * `env` names one; resolves once it logs that it listens (url), exits, or 30 s pass.
  */
 export async function startServer (env: Record<string, string>) {
   // As the image runs it: telemetry first (it loads nothing unless an OTEL_* variable asks).
   const root = join(import.meta.dirname, '..')
-  const child = spawn(process.execPath, ['--import', pathToFileURL(join(root, 'telemetry.ts')).href, join(root, 'server.ts')], {
+  const child = spawn(process.execPath, ['--import', pathToFileURL(join(root, 'telemetry', 'preload.ts')).href, join(root, 'server.ts')], {
     // The pressure guard off, as in testConfig(): a loaded machine must not turn a test's
     // traffic into under-pressure 503s (pressure.test.ts tests the guard).
     env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', MAX_EVENT_LOOP_DELAY_MS: '0', ...env },

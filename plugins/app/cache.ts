@@ -3,7 +3,7 @@ import { Redis } from 'ioredis'
 import type { FastifyInstance } from 'fastify'
 import { redisOptions } from '../../lib/redis-options.ts'
 import { MemoryStore } from '../../lib/memory-store.ts'
-import { usesEmbeddedCache } from '../../schemas/config.ts'
+import { usesEmbeddedCache } from '../../config/load.ts'
 
 export interface Cache {
   /** `redis`, or `embedded` for the in-process store used when no Redis is configured. */

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import fastifyPostgres from '@fastify/postgres'
 import type { FastifyInstance } from 'fastify'
 import { databaseTarget, poolOptions } from '../../lib/database-options.ts'
-import { usesEmbeddedDatabase } from '../../schemas/config.ts'
+import { usesEmbeddedDatabase } from '../../config/load.ts'
 
 /**
  * The PostgreSQL pool (@fastify/postgres, decorates `fastify.pg`), to the configured server or

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { usesEmbeddedDatabase } from '../../schemas/config.ts'
+import { usesEmbeddedDatabase } from '../../config/load.ts'
 
 export interface EmbeddedDatabase {
   /** Where the pool connects: a loopback port of this process. */

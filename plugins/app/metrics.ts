@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import { metrics, trace, type Attributes } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
-import { telemetrySignals } from '../../schemas/telemetry.ts'
+import { telemetrySignals } from '../../config/telemetry.ts'
 
 // The longest a shutdown waits for the last spans and metrics to reach the collector: a collector
 // that is down must not hold the task past ECS's stopTimeout.
@@ -13,7 +13,7 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75,
 interface Flushable { forceFlush?: () => Promise<void>, getDelegate?: () => Flushable }
 
 /**
- * The service's own metrics, beside the instrumentations' (telemetry.ts): the request duration
+ * The service's own metrics, beside the instrumentations' (telemetry/sdk.ts): the request duration
  * by method, route template and status (`http.server.request.duration`, stable semantic
  * conventions), the pool's connections, the visit buffer, the dependencies' readiness and the
  * process's memory. Without a metrics exporter the hook is not added and the API's meter is a

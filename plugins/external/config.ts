@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { Config } from '../../schemas/config.ts'
+import type { Config } from '../../config/schema.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -8,7 +8,7 @@ declare module 'fastify' {
   }
 }
 
-/** The configuration read and validated once at start-up (schemas/config.ts), for every plugin. */
+/** The configuration read and validated once at start-up (config/schema.ts), for every plugin. */
 export default fp(async function config (fastify: FastifyInstance, opts: { config: Config }) {
   fastify.decorate('config', opts.config)
 }, { name: 'config' })

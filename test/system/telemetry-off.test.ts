@@ -7,7 +7,7 @@ import { promisify } from 'node:util'
 import t from 'tap'
 
 const ROOT = join(import.meta.dirname, '..', '..')
-const PRELOAD = pathToFileURL(join(ROOT, 'telemetry.ts')).href
+const PRELOAD = pathToFileURL(join(ROOT, 'telemetry', 'preload.ts')).href
 // What a process sees after the preload: OpenTelemetry's global registry and the modules loaded.
 const PROBE = `console.log(JSON.stringify({
   api: Object.getOwnPropertySymbols(globalThis).some((s) => String(s).includes('opentelemetry')),

@@ -1,4 +1,4 @@
-// OpenTelemetry end to end: the service as the image runs it (telemetry.ts first), exporting to
+// OpenTelemetry end to end: the service as the image runs it (telemetry/preload.ts first), exporting to
 // an OTLP/HTTP receiver that this test runs (test/otlp-receiver.ts).
 import { readFileSync } from 'node:fs'
 import autocannon from 'autocannon'

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Type } from '@sinclair/typebox'
 import t from 'tap'
-import { ConfigSchema } from '../../schemas/config.ts'
+import { ConfigSchema } from '../../config/schema.ts'
 import { differences, PAGE, renderConfigReference } from '../../scripts/config-reference.ts'
 
 const root = join(import.meta.dirname, '..', '..')

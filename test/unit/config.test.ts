@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { loadConfig } from '../../schemas/config.ts'
+import { loadConfig } from '../../config/load.ts'
 import { poolOptions, databaseHost } from '../../lib/database-options.ts'
 import { redisOptions } from '../../lib/redis-options.ts'
 

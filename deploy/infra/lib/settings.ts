@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
-// One typed object per stage, validated once when the app starts (as schemas/config.ts does for
+// One typed object per stage, validated once when the app starts (as config/schema.ts does for
 // the service). Defaults per stage below; any field can be set with `-c name=value` (flat
 // names, listed in README "Deploy to AWS"). Constructs take these as props, never process.env.
 

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { ConfigSchema } from '../../../schemas/config.ts'
+import { ConfigSchema } from '../../../config/schema.ts'
 import { APP_HEALTH_CHECK, NGINX_HEALTH_CHECK } from '../lib/constructs/service.ts'
 import { synth } from './helper.ts'
 
@@ -12,7 +12,7 @@ const NGINX = join(ROOT, 'deploy', 'nginx')
 const { service } = synth()
 const known = new Set(Object.keys(ConfigSchema.properties))
 
-t.test('every variable the stack gives the app is one schemas/config.ts knows', async (t) => {
+t.test('every variable the stack gives the app is one config/schema.ts knows', async (t) => {
   const given = [...Object.keys(service.service.appEnvironment), 'DB_USER', 'DB_PASSWORD', 'REDIS_PASSWORD']
   t.same(given.filter((name) => !known.has(name)), [], 'none unknown')
 })

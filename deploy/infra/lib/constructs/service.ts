@@ -35,7 +35,7 @@ export class Service extends Construct {
   readonly taskDefinition: ecs.FargateTaskDefinition
   readonly migrationTask: ecs.FargateTaskDefinition
   readonly collector: Collector
-  /** Environment variables the app container is given: checked against schemas/config.ts. */
+  /** Environment variables the app container is given: checked against config/schema.ts. */
   readonly appEnvironment: Record<string, string>
   readonly nginxEnvironment: Record<string, string>
 
