@@ -1,6 +1,5 @@
 // A synthesized template's values as CloudFormation would give them in one account and region:
-// Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select, Fn::Split, Fn::GetStackOutput, Fn::FindInMap and
-// Fn::If (its template's conditions: Fn::Equals, Fn::Not) resolved, each resource given the
+// Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select, Fn::Split and Fn::GetStackOutput resolved, each resource given the
 // physical name and ARN its type has (its name property where the template sets one, else its
 // logical id). Enough for the IAM policies and the task definitions of these stacks.
 
@@ -11,8 +10,6 @@ interface Resource { Type: string, Properties?: Record<string, unknown> }
 export interface TemplateJson {
   Resources: Record<string, Resource>
   Outputs?: Record<string, { Value: unknown }>
-  Mappings?: Record<string, Record<string, Record<string, unknown>>>
-  Conditions?: Record<string, unknown>
 }
 
 /** The stack id every stack gets here (what AWS::StackId gives): its last part, a UUID. */
@@ -128,30 +125,8 @@ export class Resolver {
         const [separator, text] = argument as [string, unknown]
         return String(this.value(text)).split(separator)
       }
-      case 'Fn::FindInMap': {
-        const [map, top, second] = (argument as unknown[]).map((part) => this.value(part)) as [string, string, string]
-        const mapping = this.templates.map((t) => t.Mappings?.[map]).find(Boolean)
-        if (mapping?.[top]?.[second] === undefined) throw new Error(`Fn::FindInMap: no ${map}.${top}.${second} (CloudFormation fails the deploy)`)
-        return mapping[top][second]
-      }
-      case 'Fn::If': {
-        const [condition, yes, no] = argument as [string, unknown, unknown]
-        return this.value(this.condition(condition) ? yes : no)
-      }
-      case 'Fn::Equals': {
-        const [a, b] = (argument as unknown[]).map((part) => this.value(part))
-        return JSON.stringify(a) === JSON.stringify(b)
-      }
-      case 'Fn::Not': return !(this.value((argument as unknown[])[0]) as boolean)
       default: return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, this.value(v)]))
     }
-  }
-
-  /** A condition of the templates', evaluated for this region. */
-  condition (id: string): boolean {
-    const expression = this.templates.map((t) => t.Conditions?.[id]).find((c) => c !== undefined)
-    if (expression === undefined) throw new Error(`no condition ${id}`)
-    return this.value(expression) as boolean
   }
 
   /** The identity policies of a role: its own Policies and every AWS::IAM::Policy naming it. */
