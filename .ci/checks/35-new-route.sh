@@ -15,7 +15,7 @@ for f in $files; do
   awk -v want="$f" '$0 == "```ts file=" want { on = 1; next } on && /^```$/ { on = 0 } on' "$page" > "$f"
   echo "added $f ($(wc -l < "$f") lines) from $page"
 done
-before=$(git status --porcelain --untracked-files=all | grep -vF "$(printf '%s\n' $files | sed 's/^/?? /')" || true)
+before=$(git status --porcelain --untracked-files=all | grep -vF "$(printf '%s\n' "$files" | sed 's/^/?? /')" || true)
 npm run typecheck
 npm run lint
 test_file=$(grep '^test/' <<<"$files")
@@ -28,6 +28,6 @@ route=$(sed -n "s/.*fastify\.get('\([^']*\)'.*/\1/p" "$(grep '^routes/' <<<"$fil
   if (!ROUTES.some(([m, r]) => m === 'GET' && r === '/api$route')) { console.error('GET /api$route is not among the dashboard routes: ' + JSON.stringify(ROUTES)); process.exit(1) }
   console.log('the dashboard graphs GET /api$route')
 ")
-after=$(git status --porcelain --untracked-files=all | grep -vF "$(printf '%s\n' $files | sed 's/^/?? /')" || true)
+after=$(git status --porcelain --untracked-files=all | grep -vF "$(printf '%s\n' "$files" | sed 's/^/?? /')" || true)
 [ "$before" = "$after" ] || { echo "new-route check FAILED: adding the route changed other files:" >&2; diff <(echo "$before") <(echo "$after") >&2; exit 1; }
 echo "a route and its test from $page: type check, lint, its test, the OpenAPI lint and the infrastructure tests pass, no other file touched"
