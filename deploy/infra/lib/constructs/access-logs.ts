@@ -32,8 +32,6 @@ export const ALB_LOG_PREFIX = 'alb'
  */
 export class AccessLogs extends Construct {
   readonly bucket: s3.Bucket
-  /** The bucket's policy: what lets ELB and WAF write (a resource that writes there depends on it). */
-  readonly policy: s3.BucketPolicy
 
   constructor (scope: Construct, id: string, props: AccessLogsProps) {
     super(scope, id)
@@ -68,6 +66,5 @@ export class AccessLogs extends Construct {
       resources: [this.bucket.bucketArn],
       conditions: { StringEquals: delivery, ArnLike: deliverySource }
     }))
-    this.policy = this.bucket.policy!
   }
 }
