@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import { freePort } from '../deploy/nginx/local.ts'
-import { sql } from '../test/sql.ts'
+import { sql } from '../test/helpers/sql.ts'
 
 export { sql }
 

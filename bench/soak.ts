@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
-import { hangUp, MixedLoad } from '../test/load.ts'
+import { hangUp, MixedLoad } from '../test/helpers/load.ts'
 import { buildService, freshDatabase, ROOT, SERVERS, sql, startService } from './lib.ts'
 
 const { values: args } = parseArgs({
@@ -31,7 +31,7 @@ const idle = app.rss()
 const samples: Array<{ t: number, rss: number }> = []
 const started = Date.now()
 const sampler = setInterval(() => samples.push({ t: (Date.now() - started) / 1000, rss: app.rss() }), 1_000)
-// Each client goes round the mix (test/load.ts): writes (a user, the counter) are two requests
+// Each client goes round the mix (test/helpers/load.ts): writes (a user, the counter) are two requests
 // in six, and every request is a tracked visit. A client finishes the request it has in flight
 // before it stops, so every request sent is counted with its answer.
 const load = new MixedLoad(app.base, Number(args.connections))

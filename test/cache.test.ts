@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build } from './helper.ts'
+import { build } from './helpers/app.ts'
 
 t.test('GET /api/cache-test increments the counter and sets a one-hour expiry', async (t) => {
   const app = await build(t)

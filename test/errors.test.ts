@@ -1,7 +1,7 @@
 import net from 'node:net'
 import t from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
-import { build } from './helper.ts'
+import { build } from './helpers/app.ts'
 
 type App = Awaited<ReturnType<typeof build>>
 

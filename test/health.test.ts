@@ -1,5 +1,6 @@
 import t from 'tap'
-import { backend, build } from './helper.ts'
+import { build } from './helpers/app.ts'
+import { backend } from './helpers/database.ts'
 
 t.test('GET /health answers healthy with both checks connected (Redis: embedded when none is configured)', async (t) => {
   const app = await build(t)

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { backend, build } from './helper.ts'
+import { build } from './helpers/app.ts'
+import { backend } from './helpers/database.ts'
 import { testServers } from './setup/servers.ts'
 
 t.test('GET /api/info names the service, version, environment and host, and where its dependencies are', async (t) => {

@@ -3,8 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
-import { build, newDatabase, query, serverTests, until200 } from './helper.ts'
-import { sql } from './sql.ts'
+import { build, serverTests, until200 } from './helpers/app.ts'
+import { newDatabase, query } from './helpers/database.ts'
+import { sql } from './helpers/sql.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()

@@ -7,7 +7,7 @@ import { promisify } from 'node:util'
 import type { FastifyInstance } from 'fastify'
 import { ErrorSchema } from '../schemas/error.ts'
 import { apiRoutes } from '../deploy/infra/lib/routes.ts'
-import { build, serverTests } from './helper.ts'
+import { build, serverTests } from './helpers/app.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()

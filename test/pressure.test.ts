@@ -3,7 +3,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import fp from 'fastify-plugin'
 import Fastify, { type FastifyInstance } from 'fastify'
 import serviceApp, { serverOptions } from '../app.ts'
-import { build, serverTests, testConfig, until200 } from './helper.ts'
+import { build, serverTests, testConfig, until200 } from './helpers/app.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()

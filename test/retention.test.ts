@@ -1,5 +1,6 @@
 import t from 'tap'
-import { backend, build, query } from './helper.ts'
+import { build } from './helpers/app.ts'
+import { backend, query } from './helpers/database.ts'
 
 const insertVisits = (ageDays: number, count: number) => query(`
   INSERT INTO visits (visited_at, method, route, status_code, client_ip)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build } from './helper.ts'
+import { build } from './helpers/app.ts'
 
 t.test('GET / answers the welcome message with the service name, version and an ISO timestamp', async (t) => {
   const app = await build(t)

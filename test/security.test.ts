@@ -4,7 +4,8 @@ import { ESLint } from 'eslint'
 import Fastify, { type RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import serviceApp, { serverOptions } from '../app.ts'
-import { build, serverTests, testConfig, testDatabaseUrl } from './helper.ts'
+import { build, serverTests, testConfig } from './helpers/app.ts'
+import { testDatabaseUrl } from './helpers/database.ts'
 import { testServers } from './setup/servers.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { build, newDatabase, serverTests } from './helper.ts'
-import { sql } from './sql.ts'
+import { build, serverTests } from './helpers/app.ts'
+import { newDatabase } from './helpers/database.ts'
+import { sql } from './helpers/sql.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()

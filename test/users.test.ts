@@ -1,7 +1,8 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { build, query } from './helper.ts'
+import { build } from './helpers/app.ts'
+import { query } from './helpers/database.ts'
 import { enforceUsername } from '../lib/username.ts'
 
 function json (body: unknown) {

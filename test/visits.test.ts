@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { build, query } from './helper.ts'
+import { build } from './helpers/app.ts'
+import { query } from './helpers/database.ts'
 
 async function totalVisits (app: Awaited<ReturnType<typeof build>>): Promise<number> {
   const res = await app.inject({ method: 'GET', url: '/api/stats' })

@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { exitCode, keyPrefix, serve, serverTests } from '../helper.ts'
+import { serverTests } from '../helpers/app.ts'
+import { keyPrefix } from '../helpers/database.ts'
+import { exitCode, serve } from '../helpers/processes.ts'
 import { testServers } from '../setup/servers.ts'
-import { OwnPostgres } from '../own-servers.ts'
-import { MixedLoad } from '../load.ts'
-import { sql } from '../sql.ts'
+import { OwnPostgres } from '../helpers/own-servers.ts'
+import { MixedLoad } from '../helpers/load.ts'
+import { sql } from '../helpers/sql.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()

@@ -2,10 +2,11 @@
 // request pool does not take the task out of the load balancer, a flood of probes costs no
 // round trip, and a lost or returning dependency shows within a few seconds.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { build, serverTests, testDatabaseUrl } from '../helper.ts'
-import { OwnPostgres, OwnRedis } from '../own-servers.ts'
+import { build, serverTests } from '../helpers/app.ts'
+import { testDatabaseUrl } from '../helpers/database.ts'
+import { OwnPostgres, OwnRedis } from '../helpers/own-servers.ts'
 import { testServers } from '../setup/servers.ts'
-import { sql } from '../sql.ts'
+import { sql } from '../helpers/sql.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()

@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { exitCode, serve, serverTests, testDatabaseUrl } from '../helper.ts'
-import { OwnRedis } from '../own-servers.ts'
-import { MixedLoad } from '../load.ts'
+import { serverTests } from '../helpers/app.ts'
+import { testDatabaseUrl } from '../helpers/database.ts'
+import { exitCode, serve } from '../helpers/processes.ts'
+import { OwnRedis } from '../helpers/own-servers.ts'
+import { MixedLoad } from '../helpers/load.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()

@@ -1,8 +1,8 @@
 // An ElastiCache failover leaves the old primary up as a replica: its connection stays open
 // and every write answers READONLY. The client must reconnect (ioredis reconnectOnError) and
 // the request answer 503, not 500 until the connection happens to drop.
-import { build, serverTests } from '../helper.ts'
-import { OwnRedis } from '../own-servers.ts'
+import { build, serverTests } from '../helpers/app.ts'
+import { OwnRedis } from '../helpers/own-servers.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()

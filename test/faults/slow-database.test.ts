@@ -1,5 +1,6 @@
 import pg from 'pg'
-import { build, serverTests, testDatabaseUrl } from '../helper.ts'
+import { build, serverTests } from '../helpers/app.ts'
+import { testDatabaseUrl } from '../helpers/database.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()

@@ -5,10 +5,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { redisOptions } from '../../lib/redis-options.ts'
 import { loadConfig } from '../../config/load.ts'
-import { build, serverTests, testDatabaseUrl, until200 } from '../helper.ts'
-import { makeCertificates, OwnPostgres, OwnRedis, type Certificates } from '../own-servers.ts'
+import { build, serverTests, until200 } from '../helpers/app.ts'
+import { testDatabaseUrl } from '../helpers/database.ts'
+import { makeCertificates, OwnPostgres, OwnRedis, type Certificates } from '../helpers/own-servers.ts'
 import { testServers } from '../setup/servers.ts'
-import { sql } from '../sql.ts'
+import { sql } from '../helpers/sql.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).
 const t = serverTests()

@@ -1,4 +1,5 @@
-import { build, newDatabase, serverTests, testDatabaseUrl } from '../helper.ts'
+import { build, serverTests } from '../helpers/app.ts'
+import { newDatabase, testDatabaseUrl } from '../helpers/database.ts'
 import { testServers } from '../setup/servers.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).

@@ -36,7 +36,7 @@ export function testServers (): TestServers {
   const { TEST_DATABASE_URL, TEST_REDIS_URL, TEST_SERVERS } = process.env
   if (TEST_DATABASE_URL && TEST_REDIS_URL && !TEST_SERVERS) return { mode: 'env', databaseUrl: TEST_DATABASE_URL, redisUrl: TEST_REDIS_URL }
   const servers = JSON.parse(readFileSync(SERVERS_FILE, 'utf8')) as TestServers
-  if (servers.mode === 'none') throw new Error('this test needs a real PostgreSQL and Redis, and the run found none: use serverTests() (test/helper.ts)')
+  if (servers.mode === 'none') throw new Error('this test needs a real PostgreSQL and Redis, and the run found none: use serverTests() (test/helpers/app.ts)')
   return servers
 }
 

@@ -1,4 +1,4 @@
-// tap `before`: finds the suite's PostgreSQL and Redis, in this order (README, "Tests"):
+// tap `before`: finds the suite's PostgreSQL and Redis, in this order (README, "Test tiers"):
 //   1. TEST_DATABASE_URL and TEST_REDIS_URL, as they are;
 //   2. servers answering on 127.0.0.1:5432 (user postgres, no password) and 127.0.0.1:6379;
 //   3. a container engine: both started with testcontainers (stopped by stop-servers.ts);
@@ -63,7 +63,7 @@ async function find (): Promise<TestServers> {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql')
     const { RedisContainer } = await import('@testcontainers/redis')
     const [postgres, redis] = await Promise.all([
-      // As test/own-servers.ts runs its own: no fsync. The suite tests the service, not the
+      // As test/helpers/own-servers.ts runs its own: no fsync. The suite tests the service, not the
       // disk: its commits must not wait on a disk that CI shares with image builds.
       new PostgreSqlContainer(POSTGRES_IMAGE).withUsername('postgres').withPassword('postgres').withDatabase('postgres')
         .withCommand(['postgres', '-c', 'fsync=off']).start(),

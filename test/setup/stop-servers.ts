@@ -18,6 +18,6 @@ if (existsSync(SERVERS_FILE)) {
 }
 if (existsSync(NOT_RUN_FILE)) {
   const files = [...new Set(readFileSync(NOT_RUN_FILE, 'utf8').trim().split('\n'))].sort()
-  console.log(`\nNOT RUN, for want of a real PostgreSQL and Redis (${files.length} files; README, "Tests"):\n${files.map((f) => `  - ${f}`).join('\n')}`)
+  console.log(`\nNOT RUN, for want of a real PostgreSQL and Redis (${files.length} files; README, "Test tiers"):\n${files.map((f) => `  - ${f}`).join('\n')}`)
   rmSync(NOT_RUN_FILE, { force: true })
 }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import '../embedded/backend.ts'
-import { build, eventually, exitCode, startServer } from '../helper.ts'
+import { build, eventually } from '../helpers/app.ts'
+import { exitCode, startServer } from '../helpers/processes.ts'
 
 // Nothing configured: no DATABASE_URL, DB_HOST, REDIS_URL or REDIS_HOST reach the service.
 const unconfigured = { DATABASE_URL: '', DB_HOST: '', REDIS_URL: '', REDIS_HOST: '', TEST_DATABASE_URL: '', TEST_REDIS_URL: '' }

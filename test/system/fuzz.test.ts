@@ -1,6 +1,8 @@
 import net from 'node:net'
 import fc from 'fast-check'
-import { build, keyPrefix, serve, serverTests, testDatabaseUrl } from '../helper.ts'
+import { build, serverTests } from '../helpers/app.ts'
+import { keyPrefix, testDatabaseUrl } from '../helpers/database.ts'
+import { serve } from '../helpers/processes.ts'
 import { testServers } from '../setup/servers.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).

@@ -2,8 +2,10 @@
 // stopped visit recording for good (the address was read after the socket had closed).
 import { setTimeout as sleep } from 'node:timers/promises'
 import { testServers } from '../setup/servers.ts'
-import { eventually, keyPrefix, query, serve, serverTests, testDatabaseUrl } from '../helper.ts'
-import { hangUp } from '../load.ts'
+import { eventually, serverTests } from '../helpers/app.ts'
+import { keyPrefix, query, testDatabaseUrl } from '../helpers/database.ts'
+import { serve } from '../helpers/processes.ts'
+import { hangUp } from '../helpers/load.ts'
 
 const t = serverTests()
 

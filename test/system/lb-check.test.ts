@@ -3,7 +3,9 @@
 // task in a loop while the database fails over); an app that stops answering must.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { testServers } from '../setup/servers.ts'
-import { keyPrefix, serve, serverTests, testDatabaseUrl } from '../helper.ts'
+import { serverTests } from '../helpers/app.ts'
+import { keyPrefix, testDatabaseUrl } from '../helpers/database.ts'
+import { serve } from '../helpers/processes.ts'
 import { startLocalNginx } from '../../deploy/nginx/local.ts'
 
 const t = serverTests()

@@ -1,7 +1,9 @@
 // The production log destination, on the production entry: lines reach standard output as they
 // are logged, not once a buffer has filled or at shutdown.
 import { testServers } from '../setup/servers.ts'
-import { eventually, keyPrefix, serve, serverTests, testDatabaseUrl } from '../helper.ts'
+import { eventually, serverTests } from '../helpers/app.ts'
+import { keyPrefix, testDatabaseUrl } from '../helpers/database.ts'
+import { serve } from '../helpers/processes.ts'
 
 const t = serverTests()
 

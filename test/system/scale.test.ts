@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { exitCode, keyPrefix, query, serve, serverTests, testDatabaseUrl, unavailableReasons } from '../helper.ts'
+import { serverTests } from '../helpers/app.ts'
+import { keyPrefix, query, testDatabaseUrl } from '../helpers/database.ts'
+import { exitCode, serve, unavailableReasons } from '../helpers/processes.ts'
 import { testServers } from '../setup/servers.ts'
-import { MixedLoad } from '../load.ts'
+import { MixedLoad } from '../helpers/load.ts'
 import { startLocalNginx } from '../../deploy/nginx/local.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).

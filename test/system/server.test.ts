@@ -1,7 +1,9 @@
 import { request } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { exitCode, keyPrefix, query, serve, serverTests, startServer, testDatabaseUrl } from '../helper.ts'
-import { MixedLoad } from '../load.ts'
+import { serverTests } from '../helpers/app.ts'
+import { keyPrefix, query, testDatabaseUrl } from '../helpers/database.ts'
+import { exitCode, serve, startServer } from '../helpers/processes.ts'
+import { MixedLoad } from '../helpers/load.ts'
 import { testServers } from '../setup/servers.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).

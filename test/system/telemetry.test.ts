@@ -1,10 +1,12 @@
 // OpenTelemetry end to end: the service as the image runs it (telemetry/preload.ts first), exporting to
-// an OTLP/HTTP receiver that this test runs (test/otlp-receiver.ts).
+// an OTLP/HTTP receiver that this test runs (test/helpers/otlp-receiver.ts).
 import { readFileSync } from 'node:fs'
 import autocannon from 'autocannon'
-import { eventually, keyPrefix, serve, serverTests, startServer, testDatabaseUrl } from '../helper.ts'
+import { eventually, serverTests } from '../helpers/app.ts'
+import { keyPrefix, testDatabaseUrl } from '../helpers/database.ts'
+import { serve, startServer } from '../helpers/processes.ts'
 import { testServers } from '../setup/servers.ts'
-import { OtlpReceiver } from '../otlp-receiver.ts'
+import { OtlpReceiver } from '../helpers/otlp-receiver.ts'
 import { freePort } from '../../deploy/nginx/local.ts'
 
 // Needs a real PostgreSQL and Redis (skipped, and named, in a run that has none).

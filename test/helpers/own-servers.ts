@@ -7,7 +7,7 @@ import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
-import { freePort } from '../deploy/nginx/local.ts'
+import { freePort } from '../../deploy/nginx/local.ts'
 
 const run = promisify(execFile)
 

@@ -1,14 +1,17 @@
 // The project's nginx configuration, rendered as the image renders it and run with Debian's
-// nginx binary in front of the real service on loopback. Run by .ci/checks/nginx.sh:
-//   npx tap --disable-coverage deploy/nginx/nginx.test.ts   (needs nginx, TEST_DATABASE_URL, TEST_REDIS_URL)
+// nginx binary in front of the real service on loopback. Run by .ci/checks/10-nginx.sh, not by
+// the tiers (package.json's tap `exclude`: it needs Debian's nginx):
+//   npx tap --disable-coverage test/nginx/nginx.test.ts   (needs nginx, TEST_DATABASE_URL, TEST_REDIS_URL)
 import { once } from 'node:events'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { eventually, keyPrefix, query, startServer, testDatabaseUrl } from '../../test/helper.ts'
-import { testServers } from '../../test/setup/servers.ts'
-import { startLocalNginx } from './local.ts'
+import { eventually } from '../helpers/app.ts'
+import { keyPrefix, query, testDatabaseUrl } from '../helpers/database.ts'
+import { startServer } from '../helpers/processes.ts'
+import { testServers } from '../setup/servers.ts'
+import { startLocalNginx } from '../../deploy/nginx/local.ts'
 
 const { child: app, url: appUrl, output: appLog } = await startServer({ DATABASE_URL: await testDatabaseUrl(), REDIS_URL: testServers().redisUrl, REDIS_KEY_PREFIX: keyPrefix })
 t.teardown(() => { app.kill('SIGTERM') })
@@ -20,7 +23,7 @@ const { base, accessLog } = nginx
 
 const SECURITY_HEADERS = ['x-content-type-options', 'x-frame-options', 'referrer-policy', 'strict-transport-security', 'content-security-policy']
 
-function checkSecurityHeaders (tt: typeof t, res: Response, label: string) {
+function checkSecurityHeaders (tt: Pick<typeof t, 'ok' | 'notMatch' | 'equal' | 'match'>, res: Response, label: string) {
   for (const name of SECURITY_HEADERS) {
     const value = res.headers.get(name)
     tt.ok(value, `${label}: ${name}`)
@@ -138,7 +141,7 @@ t.test('503s from busy instances reach the client as they are and take no instan
 
   // W3C trace context reaches the app unchanged, and nginx logs the traceparent.
   const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
-  const echoed = await (await fetch(`${pair.base}/echo`, { headers: { traceparent, tracestate: 'vendor=1' } })).json()
+  const echoed = await (await fetch(`${pair.base}/echo`, { headers: { traceparent, tracestate: 'vendor=1' } })).json() as { traceparent?: string, tracestate?: string }
   t.equal(echoed.traceparent, traceparent, 'traceparent passed through')
   t.equal(echoed.tracestate, 'vendor=1', 'tracestate passed through')
   t.ok(await eventually(() => pair.accessLog().split('\n').some((l) => l && JSON.parse(l).traceparent === traceparent)), 'logged by nginx')
