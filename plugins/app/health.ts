@@ -3,6 +3,7 @@ import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
 import type { Checks, DependencyState } from '../../schemas/health.ts'
 import { connectionOptions, endQuietly } from '../../lib/database-options.ts'
+import { BackgroundLoop } from '../../lib/background-loop.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -32,9 +33,6 @@ export default fp(async function health (fastify: FastifyInstance) {
   let databaseUp = false
   let redis: DependencyState = 'disconnected'
   let client: pg.Client | undefined
-  let timer: NodeJS.Timeout | undefined
-  let closing = false
-  let round: Promise<void> | undefined
 
   function dropClient (): void {
     if (client) endQuietly(client).catch(() => {})
@@ -74,14 +72,12 @@ export default fp(async function health (fastify: FastifyInstance) {
     redis = cache
   }
 
-  function schedule (): void {
-    if (closing) return
+  // A round, then the next one: sooner while a dependency is down.
+  const loop = new BackgroundLoop(async () => {
+    await check()
     const healthy = databaseUp && redis !== 'disconnected'
-    timer = setTimeout(() => {
-      round = check().finally(schedule)
-    }, healthy ? config.HEALTH_CHECK_INTERVAL_MS : Math.min(RECHECK_WHILE_DOWN_MS, config.HEALTH_CHECK_INTERVAL_MS))
-    timer.unref()
-  }
+    return healthy ? config.HEALTH_CHECK_INTERVAL_MS : Math.min(RECHECK_WHILE_DOWN_MS, config.HEALTH_CHECK_INTERVAL_MS)
+  })
 
   function checks (): Checks {
     const database: DependencyState = !databaseUp ? 'disconnected' : fastify.migrations.ready ? 'connected' : 'migrating'
@@ -91,22 +87,16 @@ export default fp(async function health (fastify: FastifyInstance) {
   fastify.decorate('health', {
     get checks () { return checks() },
     async refresh () {
-      await check()
+      await loop.track(check())
       return checks()
     }
   })
 
   // The first round before the server listens, so the first probe already has an answer.
-  fastify.addHook('onReady', async () => {
-    round = check()
-    await round
-    schedule()
-  })
+  fastify.addHook('onReady', async () => { await loop.run() })
 
   fastify.addHook('onClose', async () => {
-    closing = true
-    clearTimeout(timer)
-    await round
+    await loop.stop()
     dropClient()
   })
 }, { name: 'health', dependencies: ['database', 'migrations', 'cache', 'embedded-database'] })

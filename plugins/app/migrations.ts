@@ -3,6 +3,7 @@ import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
 import { migrate } from '../../lib/migrate.ts'
 import { connectionOptions, endQuietly } from '../../lib/database-options.ts'
+import { BackgroundLoop } from '../../lib/background-loop.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,13 +32,11 @@ export default fp(async function migrations (fastify: FastifyInstance) {
   fastify.decorate('migrations', state)
   if (state.ready) return
 
-  let timer: NodeJS.Timeout | undefined
-  let closing = false
   let delay = RETRY_MIN_MS
-  let running: Promise<void> | undefined
   let client: pg.Client | undefined
 
-  async function attempt (): Promise<void> {
+  // One attempt; on failure, the next after a delay that doubles up to RETRY_MAX_MS.
+  async function attempt (): Promise<number | null> {
     client = new pg.Client({ ...connectionOptions(config, fastify.embeddedDatabase), application_name: `${config.SERVICE_NAME} migrations` })
     // A server that drops the connection mid-migration emits 'error' on the client: heard
     // here, the pending query rejects and the attempt is retried, instead of a crash.
@@ -47,28 +46,29 @@ export default fp(async function migrations (fastify: FastifyInstance) {
       const applied = await migrate(client, { timeoutMs: config.DB_MIGRATION_TIMEOUT_MS })
       state.ready = true
       log.info({ applied }, applied.length ? 'migrations applied' : 'schema up to date')
+      return null
     } catch (err) {
-      log.warn({ err, retryInMs: delay }, 'migrations could not run yet')
-      if (!closing) {
-        timer = setTimeout(() => { running = attempt() }, delay)
-        delay = Math.min(delay * 2, RETRY_MAX_MS)
-      }
+      const retryInMs = delay
+      delay = Math.min(delay * 2, RETRY_MAX_MS)
+      log.warn({ err, retryInMs }, 'migrations could not run yet')
+      return retryInMs
     } finally {
       await endQuietly(client)
     }
   }
+  // The retry timer keeps the process alive: a service started before its database waits for it.
+  const loop = new BackgroundLoop(attempt, { unref: false })
 
   fastify.addHook('onClose', async () => {
-    closing = true
-    clearTimeout(timer)
+    const stopped = loop.stop()
     // A migration still running (or waiting for another instance's lock) is rolled back.
     if (client) await endQuietly(client)
-    await running
+    await stopped
   })
 
-  running = attempt()
+  const first = loop.run()
   let timeout: NodeJS.Timeout | undefined
-  await Promise.race([running, new Promise((resolve) => { timeout = setTimeout(resolve, START_WAIT_MS) })])
+  await Promise.race([first, new Promise((resolve) => { timeout = setTimeout(resolve, START_WAIT_MS) })])
   clearTimeout(timeout)
   if (!state.ready) log.info('migrations not applied yet: serving, /health reports migrating until they are')
 }, { name: 'migrations', dependencies: ['database'] })

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
 import { connectionOptions, endQuietly } from '../../lib/database-options.ts'
+import { BackgroundLoop } from '../../lib/background-loop.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -16,7 +17,7 @@ declare module 'fastify' {
 // One instance at a time deletes: the others find the lock taken and skip that round.
 const RETENTION_LOCK = 727_100_002
 // Between batches, at least as long as the batch took: the deletion uses the database at most
-// half the time, leaving room for the requests' own writes (README, "Data retention": with
+// half the time, leaving room for the requests' own writes (bench/README.md, "Readiness and retention": with
 // back-to-back batches POST /api/users fell to 46 % of its rate while 2 million rows went).
 const MIN_PAUSE_MS = 20
 const FIRST_ROUND_MS = 60_000
@@ -42,9 +43,10 @@ DELETE FROM flask_visits WHERE id = ANY (ARRAY(
  */
 export default fp(async function retention (fastify: FastifyInstance) {
   const { config, log } = fastify
-  let timer: NodeJS.Timeout | undefined
-  let closing = false
-  let running: Promise<number> | undefined
+  const loop = new BackgroundLoop(async () => {
+    await run()
+    return config.VISITS_RETENTION_INTERVAL_MS
+  })
 
   async function deleteAll (client: pg.Client, statement: string): Promise<number> {
     let deleted = 0
@@ -52,7 +54,7 @@ export default fp(async function retention (fastify: FastifyInstance) {
       const started = Date.now()
       const { rowCount } = await client.query(statement, [config.VISITS_RETENTION_DAYS, config.VISITS_RETENTION_BATCH_SIZE])
       deleted += rowCount ?? 0
-      if ((rowCount ?? 0) < config.VISITS_RETENTION_BATCH_SIZE || closing) return deleted
+      if ((rowCount ?? 0) < config.VISITS_RETENTION_BATCH_SIZE || loop.stopping) return deleted
       await sleep(Math.max(MIN_PAUSE_MS, Date.now() - started))
     }
   }
@@ -78,28 +80,16 @@ export default fp(async function retention (fastify: FastifyInstance) {
     }
   }
 
-  function schedule (delay: number): void {
-    if (closing || config.VISITS_RETENTION_DAYS === 0) return
-    timer = setTimeout(() => {
-      running = run()
-      running.finally(() => schedule(config.VISITS_RETENTION_INTERVAL_MS)).catch(() => {})
-    }, delay)
-    timer.unref()
-  }
-
   fastify.decorate('retention', {
     run () {
-      running = run()
-      return running
+      return loop.track(run())
     }
   })
 
   // The first round within a minute of start-up (spread over instances), so a service that is
   // redeployed more often than every interval still deletes.
-  fastify.addHook('onReady', async () => { schedule(Math.min(FIRST_ROUND_MS, config.VISITS_RETENTION_INTERVAL_MS) * (0.5 + Math.random() / 2)) })
-  fastify.addHook('onClose', async () => {
-    closing = true
-    clearTimeout(timer)
-    await running
+  fastify.addHook('onReady', async () => {
+    if (config.VISITS_RETENTION_DAYS > 0) loop.after(Math.min(FIRST_ROUND_MS, config.VISITS_RETENTION_INTERVAL_MS) * (0.5 + Math.random() / 2))
   })
+  fastify.addHook('onClose', async () => { await loop.stop() })
 }, { name: 'retention', dependencies: ['config', 'migrations', 'embedded-database'] })
