@@ -1,5 +1,5 @@
 // The CDK app: `npx cdk synth -c stage=dev|prod -c githubRepository=owner/name
-// -c appImageDigest=sha256:... -c nginxImageDigest=sha256:...` (README, "Deploy to AWS").
+// -c appImageDigest=sha256:... -c nginxImageDigest=sha256:...` (docs/operations.md, "Deploy to AWS").
 // Stacks are environment-agnostic (no lookups): synth runs anywhere, with no credentials.
 import { App, Validations } from 'aws-cdk-lib'
 import { AwsSolutionsChecks } from 'cdk-nag'

@@ -25,9 +25,20 @@ export class DataStack extends Stack {
   constructor (scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { terminationProtection: props.settings.stage === 'prod', ...props })
     const { settings } = props
-    this.network = new Network(this, 'Network', settings)
-    this.database = new Database(this, 'Database', settings, this.network)
-    this.cache = new Cache(this, 'Cache', settings, this.network)
+    const { stage } = settings
+    this.network = new Network(this, 'Network', { stage, logRetentionDays: settings.logRetentionDays, natGateways: settings.natGateways, https: Boolean(settings.certificateArn) })
+    const { vpc } = this.network
+    this.database = new Database(this, 'Database', {
+      stage,
+      version: settings.databaseVersion,
+      instanceType: settings.databaseInstanceType,
+      storageGb: settings.databaseStorageGb,
+      multiAz: settings.databaseMultiAz,
+      backupDays: settings.databaseBackupDays,
+      vpc,
+      securityGroup: this.network.databaseGroup
+    })
+    this.cache = new Cache(this, 'Cache', { name: `${settings.serviceName}-${stage}`, stage, nodeType: settings.cacheNodeType, multiAz: settings.cacheMultiAz, vpc, securityGroup: this.network.cacheGroup })
     this.accessLogs = new AccessLogs(this, 'AccessLogs', { prefix: `${settings.serviceName}-${settings.stage}`, retentionDays: settings.accessLogRetentionDays, retain: settings.stage === 'prod' })
     Validations.of(this.network.loadBalancerGroup).acknowledge({ id: 'AwsSolutions::AwsSolutions-EC23', reason: 'The internet-facing load balancer takes HTTP(S) from anywhere, behind the WAF web ACL; nothing else is open to the internet.' })
   }

@@ -5,6 +5,8 @@ import type { Settings } from './settings.ts'
  * before the service) scopes the deploy role to the account stack's repositories and to
  * resources the service stack creates later.
  */
+export type Names = ReturnType<typeof names>
+
 export function names (settings: Pick<Settings, 'serviceName' | 'stage' | 'appRepository' | 'nginxRepository'>) {
   const base = `${settings.serviceName}-${settings.stage}`
   return {

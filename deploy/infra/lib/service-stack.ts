@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib'
 import type { Construct } from 'constructs'
 import type { Settings } from './settings.ts'
+import { names } from './names.ts'
 import type { DataStack } from './data-stack.ts'
 import { Service } from './constructs/service.ts'
 import { Edge } from './constructs/edge.ts'
@@ -21,10 +22,52 @@ export class ServiceStack extends Stack {
   constructor (scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props)
     const { settings, data: { network, database, cache, accessLogs } } = props
-    this.service = new Service(this, 'Service', settings, network, database, cache)
-    this.edge = new Edge(this, 'Edge', settings, network, this.service, accessLogs.bucket)
-    this.service.scale(settings, this.edge.targetGroup)
-    this.alarms = new Alarms(this, 'Alarms', settings, this.edge, this.service, database, cache)
+    const { serviceName, stage } = settings
+    // The edge first: its target group is where the service registers its tasks and what it
+    // scales on; the alarms watch both.
+    this.edge = new Edge(this, 'Edge', {
+      serviceName,
+      stage,
+      vpc: network.vpc,
+      securityGroup: network.loadBalancerGroup,
+      certificateArn: settings.certificateArn,
+      domainName: settings.domainName,
+      hostedZone: settings.hostedZoneId && settings.hostedZoneName ? { id: settings.hostedZoneId, name: settings.hostedZoneName } : undefined,
+      wafRateLimit: settings.wafRateLimit,
+      accessLogs: accessLogs.bucket
+    })
+    this.service = new Service(this, 'Service', {
+      serviceName,
+      stage,
+      names: names(settings),
+      logRetentionDays: settings.logRetentionDays,
+      appImageDigest: settings.appImageDigest,
+      nginxImageDigest: settings.nginxImageDigest,
+      taskCpu: settings.taskCpu,
+      taskMemoryMiB: settings.taskMemoryMiB,
+      paused: settings.paused,
+      migrationTimeoutMinutes: settings.migrationTimeoutMinutes,
+      traceSampleRatio: settings.traceSampleRatio,
+      collectorImage: settings.collectorImage,
+      scaling: { minTasks: settings.minTasks, maxTasks: settings.maxTasks, cpuTargetPercent: settings.cpuTargetPercent, requestsPerTarget: settings.requestsPerTarget },
+      vpc: network.vpc,
+      securityGroup: network.serviceGroup,
+      database: database.instance,
+      cache: { host: cache.replicationGroup.attrPrimaryEndPointAddress, authToken: cache.authToken },
+      targetGroup: this.edge.targetGroup
+    })
+    this.alarms = new Alarms(this, 'Alarms', {
+      name: `${serviceName}-${stage}`,
+      serviceName,
+      alarmEmail: settings.alarmEmail,
+      databaseStorageGb: settings.databaseStorageGb,
+      maxTasks: settings.maxTasks,
+      loadBalancer: this.edge.loadBalancer,
+      targetGroup: this.edge.targetGroup,
+      service: this.service.service,
+      database: database.instance,
+      cache: cache.replicationGroup
+    })
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description })
     output('ServiceUrl', this.edge.url, this.edge.https

@@ -5,7 +5,7 @@ import { Value } from '@sinclair/typebox/value'
 
 // One typed object per stage, validated once when the app starts (as config/schema.ts does for
 // the service). Defaults per stage below; any field can be set with `-c name=value` (flat
-// names, listed in README "Deploy to AWS"). Constructs take these as props, never process.env.
+// names, listed in docs/operations.md, "Settings"). Constructs take these as props, never process.env.
 
 /**
  * The task sizes Fargate runs (Linux): for each CPU value (units, 1024 = 1 vCPU), the memory
@@ -51,7 +51,7 @@ export const SettingsSchema = Type.Object({
   githubRepository: Type.String({ pattern: '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$' }),
   githubEnvironment: Type.String({ minLength: 1 }),
   // The environment whose jobs may deploy the stacks themselves (the Infrastructure workflow's
-  // cdk deploy, README "CI/CD"): a role of its own, which can change anything the stacks hold.
+  // cdk deploy, docs/operations.md, "CI/CD (GitHub Actions)"): a role of its own, which can change anything the stacks hold.
   githubInfraEnvironment: Type.String({ minLength: 1 }),
   // Whether the account has GitHub's OIDC provider (one per account) that the account stack did
   // not create: then the deploy roles trust that one. npm run deploy finds out by itself.
@@ -106,7 +106,7 @@ export const SettingsSchema = Type.Object({
   wafRateLimit: Type.Integer({ minimum: 10, maximum: 2_000_000_000 }),
   alarmEmail: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' })),
 
-  // The AWS Distro for OpenTelemetry collector image of the task's sidecar (README, "Observability"),
+  // The AWS Distro for OpenTelemetry collector image of the task's sidecar (docs/observability.md, "On ECS: the ADOT collector sidecar"),
   // by digest: deploy/otel/Dockerfile's by default.
   collectorImage: Type.String({ pattern: '^[a-z0-9./-]+/aws-otel-collector@sha256:[0-9a-f]{64}$', description: 'repository@sha256:<digest>' }),
   // Share of traces kept (a trace the caller already sampled is always kept).

@@ -6,7 +6,6 @@ import * as iam from 'aws-cdk-lib/aws-iam'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import { Construct } from 'constructs'
 import type { Settings } from '../settings.ts'
-import { names } from '../names.ts'
 import { apiRoutes } from '../routes.ts'
 
 /** The collector's configuration (traces to X-Ray, metrics to CloudWatch as EMF). */
@@ -18,7 +17,7 @@ export const COLLECTOR_ENDPOINT = 'http://127.0.0.1:4318'
 export const ROUTES: ReadonlyArray<readonly [string, string]> = apiRoutes()
 
 /** The OTEL_* variables the app container gets: export to the sidecar, sampled at the setting. */
-export function collectorEnvironment (settings: Settings): Record<string, string> {
+export function collectorEnvironment (settings: Pick<Settings, 'serviceName' | 'stage' | 'traceSampleRatio'>): Record<string, string> {
   return {
     OTEL_EXPORTER_OTLP_ENDPOINT: COLLECTOR_ENDPOINT,
     OTEL_SERVICE_NAME: settings.serviceName,
@@ -30,12 +29,28 @@ export function collectorEnvironment (settings: Settings): Record<string, string
 }
 
 /** The CloudWatch metric of the request-duration histogram for one route (EMF dimensions). */
-export function routeLatency (settings: Settings, method: string, route: string) {
+export function routeLatency (serviceName: string, method: string, route: string) {
   return {
-    namespace: settings.serviceName,
+    namespace: serviceName,
     metricName: 'http.server.request.duration',
-    dimensionsMap: { 'service.name': settings.serviceName, 'http.route': route, 'http.request.method': method }
+    dimensionsMap: { 'service.name': serviceName, 'http.route': route, 'http.request.method': method }
   }
+}
+
+export interface CollectorProps {
+  /** The service's name: the EMF namespace of its metrics. */
+  readonly serviceName: string
+  /** prod keeps the log groups when the stack goes (RETAIN_ON_UPDATE_OR_DELETE). */
+  readonly stage: Settings['stage']
+  /** `/ecs/<cluster>`: the collector's log groups are `<prefix>/metrics` and `<prefix>/collector`. */
+  readonly logGroupPrefix: string
+  readonly logRetentionDays: Settings['logRetentionDays']
+  /** The ADOT collector image (settings' collectorImage). */
+  readonly image: string
+  /** The service's task definition, which gets the sidecar and its task-role permissions. */
+  readonly taskDefinition: ecs.FargateTaskDefinition
+  /** The task's log driver for a log group and stream prefix. */
+  readonly logging: (group: logs.LogGroup, prefix: string) => ecs.LogDriver
 }
 
 /**
@@ -48,20 +63,20 @@ export class Collector extends Construct {
   readonly container: ecs.ContainerDefinition
   readonly metricsLogGroup: logs.LogGroup
 
-  constructor (scope: Construct, id: string, settings: Settings, taskDefinition: ecs.FargateTaskDefinition, logging: (group: logs.LogGroup, prefix: string) => ecs.LogDriver) {
+  constructor (scope: Construct, id: string, props: CollectorProps) {
     super(scope, id)
-    const n = names(settings)
-    const removalPolicy = settings.stage === 'prod' ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY
-    this.metricsLogGroup = new logs.LogGroup(this, 'MetricsLogs', { logGroupName: `/ecs/${n.cluster}/metrics`, retention: settings.logRetentionDays, removalPolicy })
-    const ownLogs = new logs.LogGroup(this, 'CollectorLogs', { logGroupName: `/ecs/${n.cluster}/collector`, retention: settings.logRetentionDays, removalPolicy })
+    const { taskDefinition, logging } = props
+    const removalPolicy = props.stage === 'prod' ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY
+    this.metricsLogGroup = new logs.LogGroup(this, 'MetricsLogs', { logGroupName: `${props.logGroupPrefix}/metrics`, retention: props.logRetentionDays, removalPolicy })
+    const ownLogs = new logs.LogGroup(this, 'CollectorLogs', { logGroupName: `${props.logGroupPrefix}/collector`, retention: props.logRetentionDays, removalPolicy })
 
     this.container = taskDefinition.addContainer('otel', {
       containerName: 'otel',
-      image: ecs.ContainerImage.fromRegistry(settings.collectorImage),
+      image: ecs.ContainerImage.fromRegistry(props.image),
       essential: false,
       environment: {
         AOT_CONFIG_CONTENT: readFileSync(COLLECTOR_CONFIG, 'utf8'),
-        EMF_NAMESPACE: settings.serviceName,
+        EMF_NAMESPACE: props.serviceName,
         EMF_LOG_GROUP: this.metricsLogGroup.logGroupName
       },
       memoryReservationMiB: 128,

@@ -4,6 +4,15 @@ import * as logs from 'aws-cdk-lib/aws-logs'
 import { Construct } from 'constructs'
 import { ZONES, type Settings } from '../settings.ts'
 
+export interface NetworkProps {
+  /** prod keeps the flow logs when the stack goes (RETAIN_ON_UPDATE_OR_DELETE). */
+  readonly stage: Settings['stage']
+  readonly logRetentionDays: Settings['logRetentionDays']
+  readonly natGateways: number
+  /** Set: the load balancer's group also takes HTTPS (443). */
+  readonly https: boolean
+}
+
 export const NGINX_PORT = 80
 export const POSTGRES_PORT = 5432
 export const REDIS_PORT = 6379
@@ -22,16 +31,16 @@ export class Network extends Construct {
   readonly databaseGroup: ec2.SecurityGroup
   readonly cacheGroup: ec2.SecurityGroup
 
-  constructor (scope: Construct, id: string, settings: Settings) {
+  constructor (scope: Construct, id: string, props: NetworkProps) {
     super(scope, id)
     const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
-      retention: settings.logRetentionDays,
-      removalPolicy: settings.stage === 'prod' ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY
+      retention: props.logRetentionDays,
+      removalPolicy: props.stage === 'prod' ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY
     })
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
       maxAzs: ZONES,
-      natGateways: settings.natGateways,
+      natGateways: props.natGateways,
       subnetConfiguration: [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
         { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
@@ -51,7 +60,7 @@ export class Network extends Construct {
     this.cacheGroup = group('Cache', 'Redis: from the tasks only', false)
 
     this.loadBalancerGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP (redirected to HTTPS when a certificate is set)')
-    if (settings.certificateArn) this.loadBalancerGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS')
+    if (props.https) this.loadBalancerGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS')
     this.loadBalancerGroup.addEgressRule(this.serviceGroup, ec2.Port.tcp(NGINX_PORT), 'to nginx in the tasks')
     this.serviceGroup.addIngressRule(this.loadBalancerGroup, ec2.Port.tcp(NGINX_PORT), 'nginx, from the ALB')
     this.databaseGroup.addIngressRule(this.serviceGroup, ec2.Port.tcp(POSTGRES_PORT), 'PostgreSQL, from the tasks')
