@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -14,6 +14,7 @@ const t = serverTests()
 
 const run = promisify(execFile)
 const REDOCLY = join(import.meta.dirname, '..', 'node_modules', '.bin', 'redocly')
+const PACKAGE_NAME = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { name: string }).name
 
 interface LintReport { totals: { errors: number, warnings: number }, problems: Array<{ ruleId: string, message: string }> }
 
@@ -79,6 +80,8 @@ t.test('the OpenAPI document passes `redocly lint` with the recommended rules: z
   const report = JSON.parse(stdout) as LintReport
   t.same(report.problems.map((p) => `${p.ruleId}: ${p.message}`), [], 'no problem reported')
   t.same(report.totals, { errors: 0, warnings: 0, ignored: 0 })
+  // SERVICE_NAME's default is the package's name (`npm run rename` changes both).
+  t.equal(res.json<{ info: { title: string } }>().info.title, PACKAGE_NAME, 'titled with the service\'s name')
 })
 
 t.test('every route of the router is in the document, and nothing else: a new route needs no entry here', async (t) => {
