@@ -18,7 +18,7 @@ RUN npm run build
 
 FROM node:24-bookworm-slim AS runtime
 # NODE_OPTIONS: a bounded heap, as package.json's config.node_options gives `npm start` and the
-# benchmark (README, "Performance": V8 otherwise sizes it from the host's memory).
+# benchmark (bench/README.md, "Memory": V8 otherwise sizes it from the host's memory).
 ENV NODE_ENV=production \
     NODE_OPTIONS="--max-semi-space-size=16 --max-old-space-size=256" \
     HOST=0.0.0.0 \

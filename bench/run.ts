@@ -1,5 +1,5 @@
 // `npm run bench [-- options]`: the service's cost per request, each endpoint measured against
-// its own ceiling in the same run (bench/ceiling.ts). See README, "Performance".
+// its own ceiling in the same run (bench/ceiling.ts). See bench/README.md.
 //
 //   --connections N    concurrent connections (64)        --duration S   seconds per run (10)
 //   --warmup S         seconds of warm-up per target (2)  --seed-visits N  also bench /api/stats with N visits

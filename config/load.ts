@@ -96,7 +96,7 @@ function resolveDatabaseTls (config: Config): void {
   }
   config.DB_SSL ??= 'disable'
   if (config.DB_SSL === 'verify-full' && !config.DB_SSL_CA) {
-    throw new ConfigError('Invalid configuration: DB_SSL_CA is required when DB_SSL=verify-full: the PEM bundle of the CA that signed the database\'s certificate (on RDS, the RDS CA bundle: README, "TLS to RDS and ElastiCache")')
+    throw new ConfigError('Invalid configuration: DB_SSL_CA is required when DB_SSL=verify-full: the PEM bundle of the CA that signed the database\'s certificate (on RDS, the RDS CA bundle: docs/architecture.md, "TLS to RDS and ElastiCache")')
   }
 }
 

@@ -38,7 +38,7 @@ export const ConfigSchema = Type.Object({
   // No default here, so that DATABASE_URL's sslmode can fill it in (resolveDatabaseTls).
   DB_SSL: Type.Optional(CloneType(SslMode, { description: 'TLS to the database; unset: `disable`. `require`: encrypted, the server not authenticated; `verify-full`: encrypted, the server\'s certificate chain and host name checked against DB_SSL_CA (production on RDS)' })),
   DB_SSL_CA: Type.Optional(Type.String({ minLength: 1, description: 'PEM file of the CA bundle that `verify-full` checks the database\'s certificate against (in the image: `/app/certs/rds-global-bundle.pem`); start-up stops if it is unreadable' })),
-  // 10 per process: see README "Pool size" for the measurement that chose it.
+  // 10 per process: see bench/README.md, "Pool size", for the measurement that chose it.
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10, description: 'Connections per process in the requests\' pool' }),
   DB_CONNECTION_TIMEOUT_MS: millis(2_000, 'Longest wait for a pooled connection; beyond it the request answers 503'),
   DB_STATEMENT_TIMEOUT_MS: millis(5_000, '`statement_timeout` of every request session (the client gives up 1 s later)'),
@@ -57,11 +57,11 @@ export const ConfigSchema = Type.Object({
   REDIS_KEY_PREFIX: Type.String({ default: '', description: 'Prefix of every Redis key' }),
   REDIS_COMMAND_TIMEOUT_MS: millis(1_000, 'Longest wait for a Redis answer'),
 
-  // Visits are buffered and written in batches; see README "Visits".
+  // Visits are buffered and written in batches; see docs/architecture.md, "Visits".
   VISITS_FLUSH_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 250, default: 100, description: 'How often buffered visits are written (sooner when a batch is full)' }),
   VISITS_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 2_000, description: 'Visits per INSERT statement' }),
   VISITS_BUFFER_MAX: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 50_000, description: 'Visits kept in memory while the database does not take them; beyond it they are dropped, counted and logged' }),
-  // Totals are running counts and do not change. See README "Data retention".
+  // Totals are running counts and do not change. See docs/architecture.md, "Data retention".
   VISITS_RETENTION_DAYS: Type.Integer({ minimum: 0, maximum: 36_500, default: 90, description: 'Visits (which hold client addresses, the Flask service\'s in `flask_visits` too) older than this are deleted in the background; `0` keeps them for ever' }),
   VISITS_RETENTION_INTERVAL_MS: Type.Integer({ minimum: 1_000, maximum: 86_400_000, default: 3_600_000, description: 'How often the deletion of old visits runs (the first time within a minute of start-up)' }),
   VISITS_RETENTION_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 100_000, default: 5_000, description: 'Rows per DELETE of old visits' }),
@@ -74,7 +74,7 @@ export const ConfigSchema = Type.Object({
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 1_000, description: 'Event-loop delay past which new requests get 503; `0` turns the guard off' }),
   DOCS: Type.Optional(Type.Boolean({ description: 'Serve the OpenAPI document at /docs (UI) and /docs/json; unset: on, except with NODE_ENV=production' })),
 
-  // OpenTelemetry, by its standard variables (config/telemetry.ts, README "Observability").
+  // OpenTelemetry, by its standard variables (config/telemetry.ts, docs/observability.md, "Variables").
   ...TelemetrySchema.properties
 })
 

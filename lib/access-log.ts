@@ -3,7 +3,7 @@ import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
 /**
  * One access-log line per request, written when the answer is complete, instead of Fastify's
  * two ("incoming request" and "request completed"): the same facts at half the cost of
- * logging, which was the largest cost of a cheap request (README, "Performance").
+ * logging, which was the largest cost of a cheap request (bench/README.md, "How to read it").
  */
 export class AccessLogController extends LogController {
   override incomingRequest (): void {}

@@ -1,5 +1,5 @@
 // `npm run test:times [-- tier ...]`: runs each test tier as a developer would and prints its
-// wall-clock time and tap's summary line, for the README's table (README, "Start").
+// wall-clock time and tap's summary line, for the README's table (README, "Test tiers").
 import { spawnSync } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
 

@@ -110,7 +110,7 @@ export function startTelemetry (config: Config): NodeSDK {
       requestHook: (span, request) => { if (span.isRecording()) span.updateName(spanName(request.method, request.routeOptions.url)) }
     }),
     // Outgoing HTTP calls only (client spans, traceparent sent on): the server span of each
-    // request is @fastify/otel's. Measured (README, "Observability"): the incoming-request
+    // request is @fastify/otel's. Measured (docs/decisions.md, "Telemetry: what was taken off the request path"): the incoming-request
     // instrumentation cost GET / about 60 % of its throughput, even for requests not sampled.
     http: () => new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
     // Only within a request: the background readiness checks and visit batches make no traces.

@@ -41,16 +41,16 @@ if npx cdk synth --no-lookups -q -o "$(mktemp -d)" -c stage=prod -c githubReposi
   echo "prod synthesized without certificateArn and domainName" >&2; exit 1
 fi
 grep -q 'prod: it needs certificateArn and domainName.*certificateArn is missing; domainName is missing' /tmp/infra-synth.err || { cat /tmp/infra-synth.err >&2; exit 1; }
-# The README's settings string (Prerequisites and first deploy, step 4), as a newcomer copies
-# it (its elided certificate ARN given a shape): prod synthesizes with it.
-# shellcheck disable=SC2016 # the backquotes are the README's Markdown, not a command
-readme_context=$(sed -n 's/^ *`export CDK_CONTEXT="\([^"]*\)"`\.$/\1/p' ../../README.md | head -1)
-[ -n "$readme_context" ] || { echo "README: no export CDK_CONTEXT=\"...\" line in the first deploy's steps" >&2; exit 1; }
-readme_args=()
-for kv in ${readme_context//arn:aws:acm:.../arn:aws:acm:eu-west-1:123456789012:certificate/0b7e9f0e-1111-2222-3333-444455556666}; do readme_args+=(-c "$kv"); done
-npx cdk synth --no-lookups -q -o "$(mktemp -d)" -c stage=prod "${readme_args[@]}" -c "appImageDigest=$digest" -c "nginxImageDigest=$digest" >/dev/null 2>/tmp/infra-readme.err \
-  || { cat /tmp/infra-readme.err >&2; echo "the README's CDK_CONTEXT does not synthesize prod: $readme_context" >&2; exit 1; }
-echo "cdk synth: dev and prod synthesize offline; a missing setting is named; prod needs a certificate and a domain; the README's settings synthesize prod"
+# The first deploy's settings string (docs/operations.md, "Prerequisites and first deploy", step 4),
+# as a newcomer copies it (its elided certificate ARN given a shape): prod synthesizes with it.
+# shellcheck disable=SC2016 # the backquotes are the page's Markdown, not a command
+doc_context=$(sed -n 's/^ *`export CDK_CONTEXT="\([^"]*\)"`\.$/\1/p' ../../docs/operations.md | head -1)
+[ -n "$doc_context" ] || { echo "docs/operations.md: no export CDK_CONTEXT=\"...\" line in the first deploy's steps" >&2; exit 1; }
+doc_args=()
+for kv in ${doc_context//arn:aws:acm:.../arn:aws:acm:eu-west-1:123456789012:certificate/0b7e9f0e-1111-2222-3333-444455556666}; do doc_args+=(-c "$kv"); done
+npx cdk synth --no-lookups -q -o "$(mktemp -d)" -c stage=prod "${doc_args[@]}" -c "appImageDigest=$digest" -c "nginxImageDigest=$digest" >/dev/null 2>/tmp/infra-doc-context.err \
+  || { cat /tmp/infra-doc-context.err >&2; echo "the CDK_CONTEXT of docs/operations.md does not synthesize prod: $doc_context" >&2; exit 1; }
+echo "cdk synth: dev and prod synthesize offline; a missing setting is named; prod needs a certificate and a domain; the settings of docs/operations.md synthesize prod"
 
 # npm run deploy --dry-run: the account stack, the registry, then the migration task (its status
 # read until it stops, then its exit code), then the service with the digests, in that order.

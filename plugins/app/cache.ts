@@ -37,7 +37,7 @@ export default fp(async function cache (fastify: FastifyInstance) {
  * by itself after an outage.
  *
  * @fastify/redis is not used: it holds plugin registration until Redis answers, so a Redis
- * outage at start-up would stop the service from starting (see README, "Deviations").
+ * outage at start-up would stop the service from starting (see docs/decisions.md, "@fastify/redis is not used").
  */
 function redisCache (fastify: FastifyInstance): Cache {
   const options = redisOptions(fastify.config)

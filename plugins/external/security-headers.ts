@@ -10,7 +10,7 @@ import { helmetHeaders, SECURITY_POLICY as POLICY } from '../../lib/security-pol
  * helmet's headers on every answer, errors and 404s included. They are the same for every
  * answer, so they are computed once, by helmet itself, and set by one synchronous hook:
  * @fastify/helmet's global mode builds helmet's middleware again on every request, which
- * halved the throughput of GET / (README, "Performance"). @fastify/helmet stays registered,
+ * halved the throughput of GET / (bench/README.md, "How to read it"). @fastify/helmet stays registered,
  * not global, for `reply.helmet(options)` on a route that needs a policy of its own.
  */
 export default fp(async function securityHeaders (fastify: FastifyInstance) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm run deploy -- [--dry-run] [--stage dev|prod] [--tag TAG] [--registry-only | --diff]
 #
-# Deploys the service to AWS with the CDK app of deploy/infra (README, "Deploy to AWS"):
+# Deploys the service to AWS with the CDK app of deploy/infra (docs/operations.md, "Deploy to AWS"):
 #   1. the account stack (the ECR repositories and GitHub's OIDC provider, shared by every stage
 #      of the account; an OIDC provider the account had before is found and trusted), then the
 #      stage's registry stack (the deploy role): created or updated;

@@ -82,7 +82,7 @@ t.test('outputs: repository URIs (account stack) and the deploy role ARN', async
   t.pass()
 })
 
-// The Infrastructure workflow (README, "CI/CD"): cdk diff on pull requests with a role that only
+// The Infrastructure workflow (docs/operations.md, "CI/CD (GitHub Actions)"): cdk diff on pull requests with a role that only
 // reads, cdk deploy in an environment of its own with a role that may assume the CDK's
 // bootstrap roles (and migrate, as npm run deploy does).
 t.test('the infrastructure role: its own environment, the CDK bootstrap roles of this account and region; the diff role: pull requests, reads only', async (t) => {
