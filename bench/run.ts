@@ -9,14 +9,23 @@
 //   --retention-rows N visits past the retention age to delete under load (2000000; 0 skips)
 //   --no-telemetry     skip the OpenTelemetry runs (off, 10 % and 100 % sampling)
 //   --telemetry-rounds N  alternating rounds of the OpenTelemetry runs (5)
-//   --telemetry-breakdown  also 10 % with each instrumentation left out, traces only, the SDK alone; none sampled
+//   --telemetry-breakdown  also 10 % with each instrumentation left out, traces only, the SDK alone
+//   --quick            the same endpoints, ceilings and telemetry modes in under 2 minutes, for a
+//                      before/after: 1 s warm-up, 2 s runs, one telemetry round, no retention,
+//                      nginx, seeding or pool sweep; its results are not the README's
+//
+// The output's first line is the verdict: how many goals are met, and each endpoint's req/s and CPU
+// µs per request beside its ceiling's, with the ratio and met / not met; then one line per
+// telemetry mode. A full run also writes bench/results/latest.{md,svg} and the latest run's section
+// of bench/README.md.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { startLocalNginx } from '../deploy/nginx/local.ts'
 import { INSTRUMENTATIONS } from '../config/telemetry.ts'
+import { chartSvg, firstLine, pct, replaceBetween, telemetryLines, type EndpointResult, type TelemetryMode } from './report.ts'
 import { buildService, cpuSeconds, freshDatabase, load, NODE_OPTIONS, ROOT, sampleMemory, SERVERS, sql, startNode, startService, type Measure, type Server, type Target } from './lib.ts'
 
 const { values: args } = parseArgs({
@@ -31,9 +40,12 @@ const { values: args } = parseArgs({
     'retention-rows': { type: 'string', default: '2000000' },
     'no-telemetry': { type: 'boolean', default: false },
     'telemetry-rounds': { type: 'string', default: '5' },
-    'telemetry-breakdown': { type: 'boolean', default: false }
+    'telemetry-breakdown': { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false }
   }
 })
+const quick = args.quick
+if (quick) Object.assign(args, { duration: '2', warmup: '1', 'telemetry-rounds': '1', 'retention-rows': '0', 'no-nginx': true, 'seed-visits': '0', 'pool-sweep': false })
 const connections = Number(args.connections)
 const duration = Number(args.duration)
 const warmup = Number(args.warmup)
@@ -59,19 +71,27 @@ const ENDPOINTS: Endpoint[] = [
 
 const { adminUrl, redisUrl } = SERVERS
 
-const log = (line: string) => process.stderr.write(`${line}\n`)
-const pct = (x: number) => `${Math.round(x * 100)} %`
+// The latest full run's section of bench/README.md.
+const LATEST_START = '<!-- latest run: written by npm run bench -->'
+const LATEST_END = '<!-- end of the latest run -->'
+
+const benchStarted = Date.now()
+const log = (line: string) => process.stderr.write(`${String(Math.round((Date.now() - benchStarted) / 1000)).padStart(4)} s  ${line}\n`)
 const ms = (x: number) => `${x} ms`
 
 function healthy (m: Measure): boolean {
   return m.errors === 0 && m.timeouts === 0 && m.non2xx === 0 && m.p99 <= 10 * Math.max(m.p50, 1)
 }
 
-async function measure (base: string, target: Target): Promise<Measure> {
-  if (warmup > 0) await load(base, target, connections, warmup)
+/** A warm-up, then the run; with `server`, its CPU time per request over the run (/proc). */
+async function measure (base: string, target: Target, server?: Server): Promise<Measure & { cpuMicros: number }> {
+  // --quick: the warm-up of every target before the runs is the only one.
+  if (warmup > 0 && !quick) await load(base, target, connections, warmup)
+  const before = server ? cpuSeconds(server) : Number.NaN
   const m = await load(base, target, connections, duration)
-  log(`  ${target.name.padEnd(34)} ${String(m.rps).padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  errors ${m.errors + m.timeouts}  non-2xx ${m.non2xx}`)
-  return m
+  const cpuMicros = server ? (cpuSeconds(server) - before) / m.requests * 1e6 : Number.NaN
+  log(`  ${target.name.padEnd(34)} ${String(m.rps).padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ${Number.isFinite(cpuMicros) ? `${Math.round(cpuMicros)} µs CPU/request  ` : ''}errors ${m.errors + m.timeouts}  non-2xx ${m.non2xx}`)
+  return { ...m, cpuMicros }
 }
 
 async function seed (databaseUrl: string, visits: number): Promise<void> {
@@ -100,6 +120,9 @@ const report: Record<string, unknown> = {
   durationSeconds: duration
 }
 const md: string[] = []
+// The verdict lines, first in the output; the chart of a run with ceilings.
+const summary: string[] = []
+let chartRows: EndpointResult[] = []
 
 if (args.url) {
   // A running service: the endpoints only (no ceilings, no memory: they need the process).
@@ -136,12 +159,13 @@ if (args.url) {
 
   log('endpoint against its ceiling, one after the other:')
   const memory = sampleMemory(app)
-  const rows: Array<{ endpoint: Endpoint, service: Measure, ceiling: Measure, ratio: number }> = []
+  const rows: Array<{ endpoint: Endpoint, service: Measure & { cpuMicros: number }, ceiling: Measure & { cpuMicros: number }, ratio: number }> = []
   for (const endpoint of ENDPOINTS) {
-    const bare = await measure(ceiling.base, { ...endpoint, name: `ceiling ${endpoint.ceiling}`, path: endpoint.ceiling })
-    const ours = await measure(app.base, endpoint)
+    const bare = await measure(ceiling.base, { ...endpoint, name: `ceiling ${endpoint.ceiling}`, path: endpoint.ceiling }, ceiling)
+    const ours = await measure(app.base, endpoint, app)
     rows.push({ endpoint, service: ours, ceiling: bare, ratio: ours.rps / bare.rps })
   }
+  chartRows = rows.map(({ endpoint, service: m, ceiling: c }) => ({ name: endpoint.name, rps: m.rps, cpuMicros: m.cpuMicros, ceiling: endpoint.ceiling, ceilingRps: c.rps, ceilingCpuMicros: c.cpuMicros, target: endpoint.target, healthy: healthy(m) }))
 
   const stats: Record<string, { visits: number, measure: Measure }> = {}
   const visitsNow = async () => Number((await sql<{ total: string }>(databaseUrl, 'SELECT sum(total)::text AS total FROM visit_totals'))[0].total)
@@ -159,10 +183,11 @@ if (args.url) {
   await sleep(10_000)
   const after = app.rss()
 
-  md.push('| endpoint | req/s | p50 | p99 | errors | non-2xx | ceiling | ceiling req/s | ratio | target |', '|---|---:|---:|---:|---:|---:|---|---:|---:|---|')
+  md.push('| endpoint | req/s | p50 | p99 | CPU µs/req | errors | non-2xx | ceiling | ceiling req/s | ceiling CPU µs/req | ratio | target |', '|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|')
+  const µs = (x: number) => Number.isFinite(x) ? String(Math.round(x)) : '–'
   for (const { endpoint, service: m, ceiling: c, ratio } of rows) {
     const ok = ratio >= endpoint.target && healthy(m)
-    md.push(`| ${endpoint.name} | ${m.rps} | ${ms(m.p50)} | ${ms(m.p99)} | ${m.errors + m.timeouts} | ${m.non2xx} | ${endpoint.ceiling} | ${c.rps} | ${pct(ratio)} | ≥ ${pct(endpoint.target)} ${ok ? 'met' : '**not met**'} |`)
+    md.push(`| ${endpoint.name} | ${m.rps} | ${ms(m.p50)} | ${ms(m.p99)} | ${µs(m.cpuMicros)} | ${m.errors + m.timeouts} | ${m.non2xx} | ${endpoint.ceiling} | ${c.rps} | ${µs(c.cpuMicros)} | ${pct(ratio)} | ≥ ${pct(endpoint.target)} ${ok ? 'met' : '**not met**'} |`)
   }
   if (stats.large) {
     const ratio = stats.large.measure.rps / stats.small.measure.rps
@@ -177,7 +202,13 @@ if (args.url) {
   report.memoryMb = { coldIdle, warmIdle, peak, after }
 
   if (retentionRows > 0) report.retention = await retention(databaseUrl, app, md)
-  if (!args['no-telemetry']) report.telemetry = await telemetry(databaseUrl, md)
+  let modes: TelemetryMode[] = []
+  if (!args['no-telemetry']) {
+    const results = await telemetry(databaseUrl, md)
+    report.telemetry = results
+    modes = Object.entries(results).map(([mode, byName]) => ({ mode, byEndpoint: Object.fromEntries(Object.entries(byName).map(([name, r]) => [name, { rps: r.rps, cpuMicros: r.cpuMicrosPerRequest, healthy: healthy(r) }])) }))
+  }
+  summary.push(firstLine(chartRows, modes), ...telemetryLines(modes).map((l) => l.line))
 
   if (!args['no-nginx'] && nginxAvailable()) {
     log('through nginx (the project\'s config, loopback, upstream keepalive):')
@@ -307,14 +338,14 @@ async function telemetry (databaseUrl: string, md: string[]) {
   const modes: Array<[string, Record<string, string>]> = [
     ['off', {}],
     ['10 % sampled', tenth],
-    ['100 % sampled', { ...on, OTEL_TRACES_SAMPLER: 'parentbased_always_on' }]
+    ['100 % sampled', { ...on, OTEL_TRACES_SAMPLER: 'parentbased_always_on' }],
+    // Every instrumentation on, no trace ever sampled: what a request that is not sampled costs.
+    ['none sampled', { ...on, OTEL_TRACES_SAMPLER: 'always_off' }]
   ]
   if (args['telemetry-breakdown']) {
     for (const name of INSTRUMENTATIONS) modes.push([`10 %, without ${name}`, { ...tenth, OTEL_NODE_DISABLED_INSTRUMENTATIONS: name }])
     modes.push(['10 %, traces only', { ...tenth, OTEL_METRICS_EXPORTER: 'none' }])
     modes.push(['10 %, SDK alone', { ...tenth, OTEL_NODE_DISABLED_INSTRUMENTATIONS: INSTRUMENTATIONS.join(',') }])
-    // Every instrumentation on, no trace ever sampled: what a request that is not sampled costs.
-    modes.push(['none sampled', { ...on, OTEL_TRACES_SAMPLER: 'always_off' }])
   }
   // Every instance holds a pool (DB_POOL_MAX, 10) and a readiness connection: with many, the
   // server's connection limit would refuse some. Each gets an equal share of what is free, at most
@@ -381,11 +412,30 @@ async function telemetry (databaseUrl: string, md: string[]) {
   }
 }
 
-const header = `Benchmark ${report.date}: Node ${process.version}, ${report.cpus} CPUs, ${connections} connections, ${duration} s per run (autocannon, in its own process).`
-const table = [header, '', ...md].join('\n')
+const header = `Benchmark ${report.date}${quick ? ' (--quick)' : ''}: Node ${process.version}, ${report.cpus} CPUs, ${connections} connections, ${duration} s per run (autocannon, in its own process).`
 const dir = join(ROOT, 'bench', 'results')
 mkdirSync(dir, { recursive: true })
 const stamp = (report.date as string).replace(/[:.]/g, '-')
+const written = [`bench/results/${stamp}.json`, `bench/results/${stamp}.md`]
+const body = [...md]
+if (chartRows.length) {
+  const svg = chartSvg(chartRows, header.replace(/ \(autocannon.*$/, ''))
+  writeFileSync(join(dir, `${stamp}.svg`), svg)
+  written.push(`bench/results/${stamp}.svg`)
+  body.unshift(`![req/s and CPU µs per request, the service beside its ceiling](${quick ? `${stamp}.svg` : 'latest.svg'})`, '')
+}
+report.summary = summary
+const table = [...summary, '', header, '', ...body].join('\n')
 writeFileSync(join(dir, `${stamp}.json`), JSON.stringify(report, null, 2))
-writeFileSync(join(dir, `${stamp}.md`), `${table}\n`)
-process.stdout.write(`\n${table}\n\nwritten: bench/results/${stamp}.json and .md\n`)
+writeFileSync(join(dir, `${stamp}.md`), `${table.replace('(latest.svg)', `(${stamp}.svg)`)}\n`)
+if (chartRows.length && !quick) {
+  // The results page shows the latest full run: its table and its chart.
+  writeFileSync(join(dir, 'latest.svg'), chartSvg(chartRows, header.replace(/ \(autocannon.*$/, '')))
+  writeFileSync(join(dir, 'latest.md'), `${table}\n`)
+  const page = join(ROOT, 'bench', 'README.md')
+  const latest = table.replace('(latest.svg)', '(results/latest.svg)').replace(/^\| /gm, '| ')
+  writeFileSync(page, replaceBetween(readFileSync(page, 'utf8'), LATEST_START, LATEST_END, `${latest}\n\nThe JSON: \`bench/results/${stamp}.json\`; run as \`npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\`.`))
+  written.push('bench/results/latest.md', 'bench/results/latest.svg', 'bench/README.md (its latest run)')
+}
+// The verdict first, and again last, where a terminal leaves the reader.
+process.stdout.write(`${summary.join('\n')}\n\n${table}\n\nwritten: ${written.join(', ')}\n`)
