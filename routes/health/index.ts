@@ -4,8 +4,8 @@ import { ErrorRef, errorResponses } from '../../schemas/error.ts'
 import { Type } from '@sinclair/typebox'
 
 const health: FastifyPluginAsyncTypebox = async (fastify) => {
-  // Readiness, for the load balancer: 503 takes this task out of rotation while a dependency
-  // is down. Not counted as a visit.
+  // Readiness of the dependencies, for operators and alarms: 503 while one is down (the load
+  // balancer checks /health/started, so an outage does not replace every task). Not counted as a visit.
   fastify.get('/', {
     config: { visits: false },
     schema: {
