@@ -6,6 +6,8 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import pino from 'pino'
 import { loadConfig, type Config } from './config/load.ts'
 import { AccessLogController } from './lib/access-log.ts'
+import { traceIdsInLogs } from './config/telemetry.ts'
+import { traceIdsMixin } from './telemetry/log-trace-ids.ts'
 
 export { loadConfig, type Config }
 
@@ -28,6 +30,9 @@ export function serverOptions (config: Config): FastifyServerOptions {
     logger: {
       level: config.LOG_LEVEL,
       redact: ['req.headers.authorization', 'req.headers.cookie'],
+      // With telemetry, trace ids on lines written within a request through a logger other
+      // than the request's (which has them bound): `fastify.log`, above all.
+      ...(traceIdsInLogs(config) ? traceIdsMixin : {}),
       // Production writes JSON through an asynchronous destination, off the hot path, each line
       // as soon as the previous write is done (under load lines coalesce into one write): never
       // held back for a buffer to fill, so a quiet task's error reaches CloudWatch at once and a

@@ -19,7 +19,9 @@ const millis = (description: string) => Type.Integer({ minimum: 1, maximum: 600_
  * The instrumentations the SDK can start (telemetry/sdk.ts), by the names that
  * OTEL_NODE_ENABLED_INSTRUMENTATIONS and OTEL_NODE_DISABLED_INSTRUMENTATIONS take: the package
  * name without `@opentelemetry/instrumentation-`, as in the OpenTelemetry Node distribution;
- * `fastify` is `@fastify/otel`.
+ * `fastify` is the service's server spans (telemetry/server-spans.ts, in place of `@fastify/otel`)
+ * and `pino` the trace ids in log lines (telemetry/log-trace-ids.ts) and, with
+ * OTEL_LOGS_EXPORTER, `@opentelemetry/instrumentation-pino`'s log sending.
  */
 export const INSTRUMENTATIONS = ['fastify', 'http', 'pg', 'ioredis', 'pino', 'runtime-node'] as const
 export type InstrumentationName = typeof INSTRUMENTATIONS[number]
@@ -34,7 +36,7 @@ export const TelemetrySchema = Type.Object({
   OTEL_PROPAGATORS: Type.Optional(listOf(['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'none'], 'How trace context is read from requests and sent on; unset: `tracecontext,baggage`')),
   // As in the OpenTelemetry Node distribution. `pg` off keeps SQL text out of the traces;
   // `runtime-node` off drops the runtime metrics.
-  OTEL_NODE_ENABLED_INSTRUMENTATIONS: Type.Optional(listOf([...INSTRUMENTATIONS], 'Only these instrumentations start; unset: all. `fastify` is `@fastify/otel`: without it requests make no span, and pg and ioredis none either')),
+  OTEL_NODE_ENABLED_INSTRUMENTATIONS: Type.Optional(listOf([...INSTRUMENTATIONS], 'Only these instrumentations start; unset: all. `fastify` is the server span of each request: without it requests make no span, and pg and ioredis none either; `pino` puts trace ids in log lines')),
   OTEL_NODE_DISABLED_INSTRUMENTATIONS: Type.Optional(listOf([...INSTRUMENTATIONS], 'These instrumentations do not start, even when enabled')),
 
   // Where: with no endpoint and no exporter named, nothing is exported and no SDK is loaded.
@@ -99,4 +101,10 @@ export function telemetrySignals (config: TelemetryConfig): TelemetrySignals {
     metrics: on(config.OTEL_METRICS_EXPORTER, config.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT),
     logs: (named(config.OTEL_LOGS_EXPORTER) ?? []).length > 0
   }
+}
+
+/** Whether log lines carry trace ids: something is exported and `pino` is enabled (telemetry/log-trace-ids.ts). */
+export function traceIdsInLogs (config: TelemetryConfig): boolean {
+  const { traces, metrics, logs } = telemetrySignals(config)
+  return (traces || metrics || logs) && enabledInstrumentations(config).includes('pino')
 }

@@ -8,12 +8,16 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino'
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node'
-import { FastifyOtelInstrumentation } from '@fastify/otel'
+import type { MetricProducer } from '@opentelemetry/sdk-metrics'
 import type { Config } from '../config/schema.ts'
-import { enabledInstrumentations, telemetrySignals, type InstrumentationName } from '../config/telemetry.ts'
+import { enabledInstrumentations, telemetrySignals, traceIdsInLogs, type InstrumentationName } from '../config/telemetry.ts'
+import { requestDurations } from './request-durations.ts'
+import { traceServerRequests } from './server-spans.ts'
 
 /** Probes and documentation make no spans (the load balancer calls /health every few seconds). */
 export const UNTRACED = /^\/(health(\/live)?|docs(\/.*)?|nginx-health)\/?(\?.*)?$/
+/** The first character after `/` of every path UNTRACED matches: the regex runs on those only. */
+const UNTRACED_FIRST = 'hdn'
 
 // The SDK's error handler hands over an error serialised as JSON (stack included): its message.
 function errorMessage (text: string): string {
@@ -80,16 +84,36 @@ function whenRecording (patch: Patch): Patch {
       if (trace.getSpan(active)?.isRecording() === true) return patched.apply(this, args)
       for (let i = 0; i < args.length; i++) {
         const arg = args[i]
-        if (typeof arg === 'function') args[i] = context.bind(active, arg)
+        if (typeof arg === 'function') args[i] = bound(active, arg as (...a: unknown[]) => unknown)
       }
       return original.apply(this, args)
     }
   }
 }
 
-/** `GET /api/users/:id`: method and route template; the method alone when no route matched. */
-function spanName (method: string, route: string | undefined): string {
-  return route ? `${method} ${route}` : method
+/**
+ * `callback`, run in `active` whichever context calls it: what `context.bind` does, without the
+ * `defineProperty` of its `length` that `context.bind` pays per callback (about 1 % of the CPU
+ * of GET /api/users, not sampled). The drivers call their callbacks by position, never by arity.
+ */
+function bound (active: ReturnType<typeof context.active>, callback: (...args: unknown[]) => unknown) {
+  return function (this: unknown, ...args: unknown[]) { return context.with(active, callback, this, ...args) }
+}
+
+/**
+ * Gives `producer` to every metric reader the SDK built from OTEL_METRICS_EXPORTER. NodeSDK builds
+ * its readers in its constructor and passes them no producer, and a MetricReader takes
+ * `metricProducers` only in its own constructor: both fields are private, so this reaches them,
+ * on the versions package-lock.json pins; it throws rather than export no histogram if they
+ * move (and test/system/telemetry.test.ts's metrics test fails).
+ */
+function addMetricProducer (sdk: NodeSDK, producer: MetricProducer): void {
+  const readers = (sdk as unknown as { _meterProviderConfig?: { readers?: unknown[] } })._meterProviderConfig?.readers ?? []
+  for (const reader of readers) {
+    const producers = (reader as { _metricProducers?: MetricProducer[] })._metricProducers
+    if (!Array.isArray(producers)) throw new Error('@opentelemetry/sdk-metrics: a MetricReader without _metricProducers; telemetry/sdk.ts addMetricProducer needs updating for this version')
+    producers.push(producer)
+  }
 }
 
 /** The SDK for the validated configuration (preload.ts has read it once already). */
@@ -97,28 +121,23 @@ export function startTelemetry (config: Config): NodeSDK {
   const signals = telemetrySignals(config)
   // OTEL_LOG_LEVEL, when set, gives the SDK's own console logger instead (NodeSDK).
   diag.setLogger(quietDiagLogger(), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true })
-  const instrumentations: Record<InstrumentationName, () => Instrumentation> = {
-    // The server span of every request, continuing the caller's traceparent, named by method
-    // and route template (never the raw URL). No span per hook or for the handler: the
-    // request's span is the parent of its SQL and Redis spans.
-    fastify: () => new FastifyOtelInstrumentation({
-      registerOnInitialization: true,
-      instrumentHooks: false,
-      instrumentHandler: false,
-      ignorePaths: ({ url }) => UNTRACED.test(url),
-      // A request that is not sampled has a span that records nothing: no name to build.
-      requestHook: (span, request) => { if (span.isRecording()) span.updateName(spanName(request.method, request.routeOptions.url)) }
-    }),
+  // The server span of every request, continuing the caller's traceparent, named by method and
+  // route template (never the raw URL), the parent of its SQL and Redis spans: ours, not an
+  // instrumentation (telemetry/server-spans.ts), started once the SDK has its tracer provider.
+  const serverSpans = enabledInstrumentations(config).includes('fastify')
+  const instrumentations: Record<InstrumentationName, () => Instrumentation | undefined> = {
+    fastify: () => undefined,
     // Outgoing HTTP calls only (client spans, traceparent sent on): the server span of each
-    // request is @fastify/otel's. Measured (docs/decisions.md, "Telemetry: what was taken off the request path"): the incoming-request
+    // request is telemetry/server-spans.ts's. Measured (docs/decisions.md, "Telemetry: what was taken off the request path"): the incoming-request
     // instrumentation cost GET / about 60 % of its throughput, even for requests not sampled.
     http: () => new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
     // Only within a request: the background readiness checks and visit batches make no traces.
     // Pool checkouts, connections, statements and commands of sampled requests only (recordingOnly).
     pg: () => recordingOnly(new PgInstrumentation({ requireParentSpan: true }), ['connect', 'query']),
     ioredis: () => recordingOnly(new IORedisInstrumentation({ requireParentSpan: true }), ['sendCommand']),
-    // trace_id, span_id and trace_flags in every log line written within a request.
-    pino: () => new PinoInstrumentation({ disableLogSending: !signals.logs }),
+    // trace_id, span_id and trace_flags in every log line written within a request are
+    // telemetry/log-trace-ids.ts's; the instrumentation only sends log records, when asked to.
+    pino: () => signals.logs ? new PinoInstrumentation({ disableLogCorrelation: true }) : undefined,
     // Event-loop delay and utilisation, V8 heap.
     'runtime-node': () => new RuntimeNodeInstrumentation()
   }
@@ -127,7 +146,7 @@ export function startTelemetry (config: Config): NodeSDK {
   // (HOST), on a port of its own that nginx does not proxy. The SDK reads it from the environment.
   if (config.OTEL_EXPORTER_PROMETHEUS_HOST === undefined) process.env.OTEL_EXPORTER_PROMETHEUS_HOST = config.HOST
   // Only those enabled are constructed: an instrumentation enables itself in its constructor.
-  const started = enabledInstrumentations(config).map((name) => instrumentations[name]())
+  const started = enabledInstrumentations(config).map((name) => instrumentations[name]()).filter((i) => i !== undefined)
   const sdk = new NodeSDK({
     // OTEL_SERVICE_NAME (or service.name in OTEL_RESOURCE_ATTRIBUTES) names the service; else the
     // SDK's default `unknown_service:node` would: name it as the service names itself.
@@ -138,7 +157,12 @@ export function startTelemetry (config: Config): NodeSDK {
     ...(signals.logs ? {} : { logRecordProcessors: [] }),
     instrumentations: started
   })
+  if (signals.metrics) {
+    requestDurations.scope = { name: config.SERVICE_NAME }
+    addMetricProducer(sdk, requestDurations)
+  }
   sdk.start()
+  if (serverSpans) traceServerRequests({ untraced: UNTRACED, untracedFirstChars: UNTRACED_FIRST, traceIdsInLogs: traceIdsInLogs(config), tracer: trace.getTracer(config.SERVICE_NAME) })
   // pg's instrumentation also records metrics on every query and pool event: the pool counted
   // from its events (wrong here, and named unknown_host for a pool configured by connection
   // string) and an operation-duration histogram. Profiled on GET /api/users, recording them was

@@ -1,14 +1,12 @@
 import fp from 'fastify-plugin'
-import { metrics, trace, type Attributes } from '@opentelemetry/api'
+import { metrics, trace } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
 import { telemetrySignals } from '../../config/telemetry.ts'
+import { requestDurations } from '../../telemetry/request-durations.ts'
 
 // The longest a shutdown waits for the last spans and metrics to reach the collector: a collector
 // that is down must not hold the task past ECS's stopTimeout.
 const FLUSH_TIMEOUT_MS = 2_000
-
-// The stable semantic conventions' advice for http.server.request.duration, in seconds.
-const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]
 
 interface Flushable { forceFlush?: () => Promise<void>, getDelegate?: () => Flushable }
 
@@ -24,15 +22,10 @@ export default fp(async function telemetry (fastify: FastifyInstance) {
   const meter = metrics.getMeter(fastify.config.SERVICE_NAME)
 
   if (telemetrySignals(fastify.config).metrics) {
-    const duration = meter.createHistogram('http.server.request.duration', { description: 'Duration of HTTP server requests', unit: 's', advice: { explicitBucketBoundaries: DURATION_BUCKETS } })
     // A route template, never the URL: a thousand user ids are one series. No route (404): none.
+    // Kept in-process and read by the SDK's readers (telemetry/request-durations.ts).
     fastify.addHook('onResponse', (request, reply, done) => {
-      const status = reply.statusCode
-      const route = request.routeOptions.url
-      const attributes: Attributes = { 'http.request.method': request.method, 'http.response.status_code': status, 'url.scheme': 'http' }
-      if (route) attributes['http.route'] = route
-      if (status >= 500) attributes['error.type'] = String(status)
-      duration.record(reply.elapsedTime / 1000, attributes)
+      requestDurations.record(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000)
       done()
     })
   }

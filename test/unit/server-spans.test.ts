@@ -1,0 +1,120 @@
+import { Writable } from 'node:stream'
+import t from 'tap'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { W3CTraceContextPropagator } from '@opentelemetry/core'
+import { InMemorySpanExporter, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace'
+import { addServerSpanHooks, isUntraced, spanName } from '../../telemetry/server-spans.ts'
+import { traceIdsMixin } from '../../telemetry/log-trace-ids.ts'
+
+// The server spans and the trace ids of log lines with the SDK's real tracer, sampler and
+// context manager, on a Fastify instance answering by inject: what telemetry/sdk.ts wires up.
+const TRACE = '0af7651916cd43dd8448eb211c80319c'
+const PARENT = 'b7ad6b7169203331'
+const exporter = new InMemorySpanExporter()
+// Sampled by the caller's flag; a request with no traceparent is sampled too (ratio 1).
+const provider = new TracerProvider({ sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(1) }), spanProcessors: [new SimpleSpanProcessor({ exporter })] })
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+const options = { untraced: /^\/(health|docs(\/.*)?)$/, untracedFirstChars: 'hd', traceIdsInLogs: true, tracer: provider.getTracer('test') }
+
+t.test('spanName and isUntraced', async (t) => {
+  t.equal(spanName('GET', '/api/users/:id'), 'GET /api/users/:id')
+  t.equal(spanName('GET', undefined), 'GET', 'no route matched: the method alone')
+  t.ok(isUntraced('/health', options))
+  t.ok(isUntraced('/docs/json', options))
+  t.notOk(isUntraced('/api/health', options), 'a first segment the regex does not match')
+  t.notOk(isUntraced('/hello', options), 'a first character in the set, a path the regex does not match')
+})
+
+interface App { app: FastifyInstance, lines: Array<Record<string, unknown>>, raw: string[] }
+
+async function app (t: Pick<typeof import('tap').default, 'teardown'>): Promise<App> {
+  const lines: Array<Record<string, unknown>> = []
+  const raw: string[] = []
+  const stream = new Writable({ write (chunk, _enc, done) { for (const l of String(chunk).split('\n')) if (l) { raw.push(l); lines.push(JSON.parse(l)) } done() } })
+  const fastify = Fastify({ logger: { level: 'info', stream, ...traceIdsMixin } })
+  addServerSpanHooks(fastify, options)
+  fastify.get('/api/users/:id', async (request) => {
+    fastify.log.info('through fastify.log')
+    request.log.info('through request.log')
+    // Out of the request's context (as a callback a driver runs from another's): the bindings hold.
+    context.with(ROOT_CONTEXT, () => request.log.info('through request.log, out of context'))
+    return { id: (request.params as { id: string }).id }
+  })
+  fastify.get('/fails', async () => { throw new Error('broken') })
+  fastify.get('/five-hundred', async (_request, reply) => reply.code(503).send({ no: true }))
+  fastify.get('/health', async () => ({ ok: true }))
+  await fastify.ready()
+  t.teardown(() => fastify.close())
+  exporter.reset()
+  return { app: fastify, lines, raw }
+}
+
+t.test('a sampled request: a server span named by method and route, child of the caller, with its attributes; its ids on every line', async (t) => {
+  const { app: fastify, lines, raw } = await app(t)
+  const res = await fastify.inject({ url: '/api/users/7?x=1', headers: { traceparent: `00-${TRACE}-${PARENT}-01` } })
+  t.equal(res.statusCode, 200)
+  const [span] = exporter.getFinishedSpans()
+  t.equal(span.name, 'GET /api/users/:id')
+  t.equal(span.kind, 1, 'SpanKind.SERVER')
+  t.equal(span.spanContext().traceId, TRACE, 'continues the caller\'s trace')
+  t.equal(span.parentSpanContext?.spanId, PARENT, 'child of the caller\'s span')
+  t.same(span.attributes, { 'http.request.method': 'GET', 'url.path': '/api/users/7', 'url.query': 'x=1', 'http.route': '/api/users/:id', 'http.response.status_code': 200 })
+  const during = lines.filter((l) => /through/.test(String(l.msg)))
+  t.equal(during.length, 3)
+  for (const line of during) {
+    t.equal(line.trace_id, TRACE, `${line.msg}: trace_id`)
+    t.equal(line.span_id, span.spanContext().spanId, `${line.msg}: the server span's id`)
+    t.equal(line.trace_flags, '01')
+  }
+  t.same(raw.filter((l) => /through/.test(l)).map((l) => l.split('"trace_id"').length - 1), [1, 1, 1], 'each line has its trace_id once')
+})
+
+t.test('a request the caller did not sample: no span exported, its ids still on its lines', async (t) => {
+  const { app: fastify, lines } = await app(t)
+  await fastify.inject({ url: '/api/users/7', headers: { traceparent: `00-${TRACE}-${PARENT}-00` } })
+  t.same(exporter.getFinishedSpans(), [])
+  const line = lines.find((l) => l.msg === 'through request.log')
+  t.equal(line?.trace_id, TRACE)
+  t.equal(line?.trace_flags, '00')
+})
+
+t.test('errors: a thrown error sets ERROR with its message and an exception event; a 5xx that did not throw, ERROR', async (t) => {
+  const { app: fastify } = await app(t)
+  await fastify.inject('/fails')
+  await fastify.inject('/five-hundred')
+  const [failed, refused] = exporter.getFinishedSpans()
+  t.same(failed.status, { code: 2, message: 'broken' })
+  t.equal(failed.events[0]?.name, 'exception')
+  t.equal(failed.attributes['http.response.status_code'], 500)
+  t.same(refused.status, { code: 2 })
+  t.equal(refused.attributes['http.response.status_code'], 503)
+})
+
+t.test('no traceparent: a new trace; no route: named by the method; untraced paths: no span, no ids; outside requests: no ids', async (t) => {
+  const { app: fastify, lines } = await app(t)
+  await fastify.inject('/api/users/1')
+  await fastify.inject('/nowhere')
+  await fastify.inject('/health')
+  const spans = exporter.getFinishedSpans()
+  t.same(spans.map((s) => s.name), ['GET /api/users/:id', 'GET'])
+  t.notOk(spans[0].parentSpanContext, 'a root span')
+  t.notSame(spans[0].spanContext().traceId, TRACE)
+  t.equal(spans[1].attributes['http.response.status_code'], 404)
+  fastify.log.info('outside')
+  t.notOk(lines.find((l) => l.msg === 'outside')?.trace_id, 'a line outside any request has no trace id')
+  t.notOk(lines.filter((l) => l.url === '/health').some((l) => l.trace_id), 'an untraced request\'s lines have none')
+})
+
+t.test('the mixin leaves a line\'s own fields alone and never shares its object', async (t) => {
+  const { mixin, mixinMergeStrategy } = traceIdsMixin
+  const none = mixin!({}, 30, {} as never)
+  const merged = mixinMergeStrategy!({ a: 1 }, none)
+  t.same(merged, { a: 1 })
+  t.same(none, {}, 'the shared empty object is not merged into')
+  const span = trace.wrapSpanContext({ traceId: TRACE, spanId: PARENT, traceFlags: 1 })
+  const fields = context.with(trace.setSpan(context.active(), span), () => mixin!({}, 30, {} as never))
+  t.same(mixinMergeStrategy!({ trace_id: 'own' }, fields), { trace_id: 'own', span_id: PARENT, trace_flags: '01' }, 'the line\'s own field wins')
+})
