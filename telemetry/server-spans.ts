@@ -10,7 +10,7 @@
 // `fastify.initialization` channel, so its onRequest hook is the instance's first and every
 // request is in it, those the overload guard refuses and those no route matches too.
 import { channel } from 'node:diagnostics_channel'
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api'
+import { context, propagation, SpanKind, SpanStatusCode, type Context, type Span, type Tracer } from '@opentelemetry/api'
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH, ATTR_URL_QUERY } from '@opentelemetry/semantic-conventions'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { bindTraceIds } from './log-trace-ids.ts'
@@ -28,6 +28,37 @@ export interface ServerSpanOptions {
 const kSpan = Symbol('server span')
 const kFailed = Symbol('server span error recorded')
 type Traced = FastifyRequest & { [kSpan]: Span | null, [kFailed]: boolean }
+
+// The API's key of the active span (`createContextKey` is Symbol.for of its description).
+const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN')
+
+/**
+ * The request's context: its span over the parent context, what `trace.setSpan(parent, span)`
+ * gives, without what the API's BaseContext does on every `setValue`: a copy of the parent's
+ * values into a new Map and three closures per context (0.8 µs a request in the profile).
+ * Anything that sets or deletes a value gets an ordinary context back.
+ */
+export class RequestContext implements Context {
+  readonly parent: Context
+  readonly span: Span
+
+  constructor (parent: Context, span: Span) {
+    this.parent = parent
+    this.span = span
+  }
+
+  getValue (key: symbol): unknown {
+    return key === SPAN_KEY ? this.span : this.parent.getValue(key)
+  }
+
+  setValue (key: symbol, value: unknown): Context {
+    return this.parent.setValue(SPAN_KEY, this.span).setValue(key, value)
+  }
+
+  deleteValue (key: symbol): Context {
+    return key === SPAN_KEY ? this.parent.deleteValue(key) : this.parent.deleteValue(key).setValue(SPAN_KEY, this.span)
+  }
+}
 
 /** `GET /api/users/:id`: method and route template; the method alone when no route matched. */
 export function spanName (method: string, route: string | undefined): string {
@@ -78,7 +109,7 @@ export function addServerSpanHooks (fastify: FastifyInstance, options: ServerSpa
     if (span.isRecording()) describe(span, request)
     request[kSpan] = span
     if (options.traceIdsInLogs) bindTraceIds(request.log, span.spanContext())
-    context.with(trace.setSpan(parent, span), done)
+    context.with(new RequestContext(parent, span), done)
   })
 
   fastify.addHook('onError', function recordServerSpanError (req, _reply, error, done) {
