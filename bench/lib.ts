@@ -48,6 +48,8 @@ export interface Measure {
   errors: number
   timeouts: number
   non2xx: number
+  /** Bytes the load generator read (responses, headers included). */
+  bytes: number
 }
 
 export interface Server {
@@ -131,7 +133,8 @@ export async function load (base: string, target: Target, connections: number, s
     requests: result.requests.total,
     errors: result.errors,
     timeouts: result.timeouts,
-    non2xx: result.non2xx
+    non2xx: result.non2xx,
+    bytes: result.throughput.total
   }
 }
 

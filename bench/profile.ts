@@ -1,18 +1,21 @@
-// `npm run bench:profile -- [PATH] [--method POST] [--duration S]`: the service under
-// `node --cpu-prof` while autocannon loads one endpoint; prints where the CPU went, by
+// `npm run bench:profile -- [PATH] [--method POST] [--duration S] [--telemetry]`: the service
+// under `node --cpu-prof` while autocannon loads one endpoint; prints where the CPU went, by
 // function (self time) and by package. The .cpuprofile is kept for Chrome DevTools.
+// `--telemetry`: as in production, traces and metrics exported (to bench/otlp-sink.ts), 10 % of
+// traces sampled.
 import { readdirSync, readFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { buildService, freshDatabase, load, ROOT, SERVERS, startService } from './lib.ts'
+import { buildService, freshDatabase, load, ROOT, SERVERS, startNode, startService } from './lib.ts'
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     method: { type: 'string', default: 'GET' },
     duration: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '64' }
+    connections: { type: 'string', default: '64' },
+    telemetry: { type: 'boolean', default: false }
   }
 })
 const path = positionals[0] ?? '/'
@@ -23,11 +26,14 @@ interface Profile { nodes: Node[], samples: number[], timeDeltas: number[] }
 buildService()
 const databaseUrl = await freshDatabase(SERVERS.adminUrl, 'ecs_bench_profile')
 const dir = mkdtempSync(join(tmpdir(), 'cpuprofile-'))
-const app = await startService(databaseUrl, { REDIS_KEY_PREFIX: 'bench-profile:' }, ['--cpu-prof', `--cpu-prof-dir=${dir}`])
+const sink = args.telemetry ? await startNode(['bench/otlp-sink.ts'], {}, '/') : undefined
+const telemetry: Record<string, string> = sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.base, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } : {}
+const app = await startService(databaseUrl, { REDIS_KEY_PREFIX: 'bench-profile:', ...telemetry }, ['--cpu-prof', `--cpu-prof-dir=${dir}`])
 const target = { name: `${args.method} ${path}`, method: args.method as 'GET', path, body: args.method === 'POST' ? (n: number) => `{"username":"p$RUN_${n}"}` : undefined }
 await load(app.base, target, Number(args.connections), 2)
 const m = await load(app.base, target, Number(args.connections), Number(args.duration))
 await app.stop()
+await sink?.stop()
 
 const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) as string)
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile

@@ -378,12 +378,13 @@ async function telemetry (databaseUrl: string, md: string[]) {
       results[mode] = {}
       for (const target of targets) {
         const list = runs[mode][target.name]
-        const sum = (key: 'requests' | 'errors' | 'timeouts' | 'non2xx' | 'cpuSeconds') => list.reduce((total, m) => total + m[key], 0)
+        const sum = (key: 'requests' | 'errors' | 'timeouts' | 'non2xx' | 'bytes' | 'cpuSeconds') => list.reduce((total, m) => total + m[key], 0)
         results[mode][target.name] = {
           rps: median(list.map((m) => m.rps)),
           p50: median(list.map((m) => m.p50)),
           p99: median(list.map((m) => m.p99)),
           requests: sum('requests'),
+          bytes: sum('bytes'),
           errors: sum('errors'),
           timeouts: sum('timeouts'),
           non2xx: sum('non2xx'),
