@@ -96,7 +96,7 @@ function whenRecording (patch: Patch): Patch {
  * `defineProperty` of its `length` that `context.bind` pays per callback (about 1 % of the CPU
  * of GET /api/users, not sampled). The drivers call their callbacks by position, never by arity.
  */
-function bound (active: ReturnType<typeof context.active>, callback: (...args: unknown[]) => unknown) {
+export function bound (active: ReturnType<typeof context.active>, callback: (...args: unknown[]) => unknown) {
   return function (this: unknown, ...args: unknown[]) { return context.with(active, callback, this, ...args) }
 }
 
