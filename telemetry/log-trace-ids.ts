@@ -19,8 +19,9 @@ export function traceIdFields (spanContext: SpanContext): Record<string, string>
 
 /** `logger` (a request's) writes the span's ids on every line from now on. */
 export function bindTraceIds (logger: FastifyBaseLogger, spanContext: SpanContext): void {
-  if (spanContext.traceId === INVALID_TRACEID) return
   const pinoLogger = logger as Logger & { [kBound]?: true }
+  // `logger: false` gives requests abstract-logging's logger, which has no bindings.
+  if (spanContext.traceId === INVALID_TRACEID || typeof pinoLogger.setBindings !== 'function') return
   pinoLogger.setBindings(traceIdFields(spanContext))
   pinoLogger[kBound] = true
 }

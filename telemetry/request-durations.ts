@@ -12,7 +12,7 @@ import { AggregationTemporality, DataPointType, type CollectionResult, type Data
 /** The stable semantic conventions' advice for http.server.request.duration, in seconds. */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]
 
-/** As the SDK's default cardinality limit: past it, one overflow series takes the rest. */
+/** The SDK's default cardinality limit: 1,999 series, then one overflow series takes the rest. */
 export const CELL_LIMIT = 2000
 
 const DESCRIPTOR = { name: 'http.server.request.duration', description: 'Duration of HTTP server requests', unit: 's', valueType: ValueType.DOUBLE }
@@ -90,7 +90,7 @@ export class RequestDurations implements MetricProducer {
   }
 
   private newCell (method: string, route: string | undefined, status: number): Cell {
-    if (this.all.length < this.limit) {
+    if (this.all.length < this.limit - 1) {
       const cell = new Cell(durationAttributes(method, route, status), this.now(), this.boundaries.length)
       this.all.push(cell)
       return cell
@@ -111,11 +111,44 @@ export class RequestDurations implements MetricProducer {
     }))
   }
 
-  async collect (): Promise<CollectionResult> {
-    const dataPoints = this.dataPoints()
-    const metric: HistogramMetricData = { descriptor: DESCRIPTOR, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.HISTOGRAM, dataPoints }
+  private result (dataPoints: Array<DataPoint<Histogram>>, aggregationTemporality: AggregationTemporality): CollectionResult {
+    const metric: HistogramMetricData = { descriptor: DESCRIPTOR, aggregationTemporality, dataPointType: DataPointType.HISTOGRAM, dataPoints }
     // A reader takes the scope metrics and puts them under the SDK's own resource.
     return { resourceMetrics: { resource: emptyResource(), scopeMetrics: dataPoints.length > 0 ? [{ scope: this.scope, metrics: [metric] }] : [] }, errors: [] }
+  }
+
+  async collect (): Promise<CollectionResult> {
+    return this.result(this.dataPoints(), AggregationTemporality.CUMULATIVE)
+  }
+
+  /**
+   * The producer for a reader that asks for `temporality` (its exporter's preference, e.g.
+   * OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta): this one for cumulative; for delta,
+   * one of its own that reports what was recorded since its last collection, from its last
+   * collection's time (without min and max, which the cells keep since their start only).
+   */
+  forReader (temporality: AggregationTemporality): MetricProducer {
+    if (temporality === AggregationTemporality.CUMULATIVE) return this
+    let last = new Map<Cell, { counts: number[], count: number, sum: number }>()
+    let lastTime = this.now()
+    return {
+      collect: async () => {
+        const endTime = this.now()
+        const next = new Map<Cell, { counts: number[], count: number, sum: number }>()
+        const dataPoints: Array<DataPoint<Histogram>> = []
+        for (const cell of this.overflow ? [...this.all, this.overflow] : this.all) {
+          const before = last.get(cell)
+          next.set(cell, { counts: [...cell.counts], count: cell.count, sum: cell.sum })
+          const count = cell.count - (before?.count ?? 0)
+          if (count === 0) continue
+          const counts = cell.counts.map((n, i) => n - (before?.counts[i] ?? 0))
+          dataPoints.push({ attributes: cell.attributes, startTime: lastTime, endTime, value: { buckets: { boundaries: [...this.boundaries], counts }, count, sum: cell.sum - (before?.sum ?? 0) } })
+        }
+        last = next
+        lastTime = endTime
+        return this.result(dataPoints, AggregationTemporality.DELTA)
+      }
+    }
   }
 }
 

@@ -8,14 +8,14 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino'
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node'
-import type { MetricProducer } from '@opentelemetry/sdk-metrics'
+import { InstrumentType, type MetricReader } from '@opentelemetry/sdk-metrics'
 import type { Config } from '../config/schema.ts'
 import { enabledInstrumentations, telemetrySignals, traceIdsInLogs, type InstrumentationName } from '../config/telemetry.ts'
 import { requestDurations } from './request-durations.ts'
 import { traceServerRequests } from './server-spans.ts'
 
-/** Probes and documentation make no spans (the load balancer calls /health every few seconds). */
-export const UNTRACED = /^\/(health(\/live)?|docs(\/.*)?|nginx-health)\/?(\?.*)?$/
+/** Probes and documentation make no spans (the load balancer calls /health/started every few seconds, ECS /health). */
+export const UNTRACED = /^\/(health(\/(live|started))?|docs(\/.*)?|nginx-health)\/?(\?.*)?$/
 /** The first character after `/` of every path UNTRACED matches: the regex runs on those only. */
 const UNTRACED_FIRST = 'hdn'
 
@@ -107,12 +107,13 @@ export function bound (active: ReturnType<typeof context.active>, callback: (...
  * on the versions package-lock.json pins; it throws rather than export no histogram if they
  * move (and test/system/telemetry.test.ts's metrics test fails).
  */
-function addMetricProducer (sdk: NodeSDK, producer: MetricProducer): void {
-  const readers = (sdk as unknown as { _meterProviderConfig?: { readers?: unknown[] } })._meterProviderConfig?.readers ?? []
+function addMetricProducer (sdk: NodeSDK, durations: typeof requestDurations): void {
+  const readers = (sdk as unknown as { _meterProviderConfig?: { readers?: MetricReader[] } })._meterProviderConfig?.readers ?? []
   for (const reader of readers) {
-    const producers = (reader as { _metricProducers?: MetricProducer[] })._metricProducers
+    const producers = (reader as unknown as { _metricProducers?: unknown[] })._metricProducers
     if (!Array.isArray(producers)) throw new Error('@opentelemetry/sdk-metrics: a MetricReader without _metricProducers; telemetry/sdk.ts addMetricProducer needs updating for this version')
-    producers.push(producer)
+    // In the temporality the reader asks of a histogram (its exporter's preference).
+    producers.push(durations.forReader(reader.selectAggregationTemporality(InstrumentType.HISTOGRAM)))
   }
 }
 

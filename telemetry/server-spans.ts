@@ -11,8 +11,8 @@
 // request is in it, those the overload guard refuses and those no route matches too.
 import { channel } from 'node:diagnostics_channel'
 import { context, propagation, SpanKind, SpanStatusCode, type Context, type Span, type Tracer } from '@opentelemetry/api'
-import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH, ATTR_URL_QUERY } from '@opentelemetry/semantic-conventions'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH, ATTR_URL_QUERY } from '@opentelemetry/semantic-conventions'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { bindTraceIds } from './log-trace-ids.ts'
 
 export interface ServerSpanOptions {
@@ -25,6 +25,7 @@ export interface ServerSpanOptions {
   tracer: Tracer
 }
 
+const B3_HEADERS = ['b3', 'x-b3-traceid']
 const kSpan = Symbol('server span')
 const kFailed = Symbol('server span error recorded')
 type Traced = FastifyRequest & { [kSpan]: Span | null, [kFailed]: boolean }
@@ -91,23 +92,49 @@ function describe (span: Span, request: FastifyRequest): void {
   if (route) span.setAttribute(ATTR_HTTP_ROUTE, route)
 }
 
+/**
+ * Ends the request's span: its status code from `reply` when the answer was sent; without one
+ * (the client hung up first) the span says so (`error.type` `aborted`, as a client-side cancel).
+ */
+function endSpan (request: Traced, span: Span, reply: FastifyReply | undefined): void {
+  request[kSpan] = null
+  if (span.isRecording()) {
+    if (reply !== undefined) {
+      const status = reply.statusCode
+      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status)
+      // A 5xx that did not throw has no error of its own; one that did keeps its message.
+      if (status >= 500 && !request[kFailed]) span.setStatus({ code: SpanStatusCode.ERROR })
+    } else {
+      span.setAttribute(ATTR_ERROR_TYPE, 'aborted')
+    }
+  }
+  span.end()
+}
+
 /** The hooks that make the server spans, added to `fastify` (the root instance, before any plugin). */
 export function addServerSpanHooks (fastify: FastifyInstance, options: ServerSpanOptions): void {
   const tracer = options.tracer
-  // The headers the configured propagators read (OTEL_PROPAGATORS; registered by sdk.start()).
-  const fields = propagation.fields().map((field) => field.toLowerCase())
+  // The headers the configured propagators read (OTEL_PROPAGATORS; registered by sdk.start()),
+  // and B3's other form: the B3 propagator injects one form (its `fields`) but extracts both.
+  const fields = [...new Set([...propagation.fields(), ...B3_HEADERS].map((field) => field.toLowerCase()))]
   // Declared, so that every request has the same shape from its start.
   fastify.decorateRequest(kSpan, null)
   fastify.decorateRequest(kFailed, false)
 
-  fastify.addHook('onRequest', function startServerSpan (req, _reply, done) {
+  fastify.addHook('onRequest', function startServerSpan (req, reply, done) {
     const request = req as Traced
     if (isUntraced(request.url, options)) return done()
     const parent = parentContext(request, fields)
     // No attributes yet: the sampler decides on the trace id alone, and nine in ten record nothing.
     const span = tracer.startSpan(request.method, { kind: SpanKind.SERVER }, parent)
-    if (span.isRecording()) describe(span, request)
     request[kSpan] = span
+    if (span.isRecording()) {
+      describe(span, request)
+      // A client that hangs up before the answer is complete: Fastify runs no onResponse hook
+      // (it waits for the response's finish or error), so the span ends when the connection
+      // closes, with what is known. A span that records nothing needs no ending.
+      reply.raw.once('close', () => { if (request[kSpan] === span) endSpan(request, span, reply.raw.writableFinished ? reply : undefined) })
+    }
     if (options.traceIdsInLogs) bindTraceIds(request.log, span.spanContext())
     context.with(new RequestContext(parent, span), done)
   })
@@ -127,15 +154,7 @@ export function addServerSpanHooks (fastify: FastifyInstance, options: ServerSpa
   fastify.addHook('onResponse', function endServerSpan (req, reply, done) {
     const request = req as Traced
     const span = request[kSpan]
-    if (span !== null) {
-      if (span.isRecording()) {
-        const status = reply.statusCode
-        span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status)
-        // A 5xx that did not throw has no error of its own; one that did keeps its message.
-        if (status >= 500 && !request[kFailed]) span.setStatus({ code: SpanStatusCode.ERROR })
-      }
-      span.end()
-    }
+    if (span !== null) endSpan(request, span, reply)
     done()
   })
 }

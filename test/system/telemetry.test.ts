@@ -112,16 +112,16 @@ t.test('sampled and unsampled requests on one pooled connection: SQL and Redis s
   t.equal(lines.length, unsampled.size, 'the access-log lines of unsampled requests carry their trace id too')
 })
 
-t.test('probes and documentation make no spans; a request without traceparent starts its own trace', async (t) => {
+t.test('probes (the load balancer\'s /health/started too) and documentation make no spans; a request without traceparent starts its own trace', async (t) => {
   const receiver = new OtlpReceiver()
   const app = await serve(t, await telemetryEnv(await receiver.start(), { DOCS: 'true' }))
   t.teardown(() => receiver.stop())
-  for (const path of ['/health', '/health/live', '/docs/json', '/docs/']) await (await fetch(`${app.base}${path}`)).arrayBuffer()
+  for (const path of ['/health', '/health/live', '/health/started', '/docs/json', '/docs/']) await (await fetch(`${app.base}${path}`)).arrayBuffer()
   await (await fetch(`${app.base}/api/info`)).arrayBuffer()
   t.ok(await eventually(() => receiver.spans.some((s) => s.name === 'GET /api/info')), 'the API request traced')
   // Exports are in order: the probes, sent before, would have arrived by now.
   const paths = receiver.spans.map((s) => String(s.attributes['url.path'] ?? s.attributes['http.route'] ?? ''))
-  t.same(paths.filter((p) => /health|docs/.test(p)), [], 'no span for /health, /health/live or /docs')
+  t.same(paths.filter((p) => /health|docs/.test(p)), [], 'no span for /health, /health/live, /health/started or /docs')
   const server = receiver.spans.find((s) => s.name === 'GET /api/info')
   t.notOk(server?.parentSpanId, 'a root span')
 })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { AggregationTemporality, type HistogramMetricData } from '@opentelemetry/sdk-metrics'
 import { bucketOf, CELL_LIMIT, DURATION_BUCKETS, durationAttributes, RequestDurations } from '../../telemetry/request-durations.ts'
 
 // The histogram the SDK's instrument was, cell for cell: the same buckets (inclusive upper
@@ -38,14 +39,33 @@ t.test('one cell per method, route and status, cumulative; count, sum, min, max 
   t.ok(again[0].endTime[0] > points[0].endTime[0], 'end time is the collection\'s')
 })
 
-t.test('past the cell limit, one overflow series takes the rest', async (t) => {
-  const d = new RequestDurations(DURATION_BUCKETS, 2)
+t.test('at the cell limit, as the SDK: limit - 1 series, then one overflow series takes the rest', async (t) => {
+  const d = new RequestDurations(DURATION_BUCKETS, 3)
   for (const status of [200, 201, 202, 203]) d.record('GET', '/a', status, 0.01)
   const points = d.dataPoints()
   t.equal(points.length, 3)
   t.same(points[2].attributes, { 'otel.metric.overflow': true })
   t.equal(points[2].value.count, 2)
   t.equal(CELL_LIMIT, 2000, 'the SDK\'s default cardinality limit')
+})
+
+t.test('forReader: cumulative is the producer itself; delta reports what came since its last collection', async (t) => {
+  let now = 10
+  const d = new RequestDurations([0.01, 0.1], 100, () => [now++, 0])
+  t.equal(d.forReader(AggregationTemporality.CUMULATIVE), d)
+  const delta = d.forReader(AggregationTemporality.DELTA)
+  d.record('GET', '/a', 200, 0.005)
+  d.record('GET', '/a', 200, 0.05)
+  const first = (await delta.collect()).resourceMetrics.scopeMetrics[0].metrics[0] as HistogramMetricData
+  t.equal(first.aggregationTemporality, AggregationTemporality.DELTA)
+  t.same(first.dataPoints.map((p) => [p.value.count, p.value.buckets.counts]), [[2, [1, 1, 0]]])
+  d.record('GET', '/a', 200, 1)
+  d.record('POST', '/a', 201, 0.001)
+  const second = (await delta.collect()).resourceMetrics.scopeMetrics[0].metrics[0] as HistogramMetricData
+  t.same(second.dataPoints.map((p) => [p.attributes['http.request.method'], p.value.count, Math.round((p.value.sum ?? 0) * 1e9) / 1e9, p.value.buckets.counts]), [['GET', 1, 1, [0, 0, 1]], ['POST', 1, 0.001, [1, 0, 0]]], 'only the new records, a series first seen included')
+  t.same(second.dataPoints[0].startTime, first.dataPoints[0].endTime, 'from the last collection')
+  t.same((await delta.collect()).resourceMetrics.scopeMetrics, [], 'nothing new, nothing reported')
+  t.equal((await d.collect()).resourceMetrics.scopeMetrics[0].metrics[0].dataPoints.length, 2, 'the cumulative view is untouched')
 })
 
 t.test('collect: one histogram metric under the scope, none before the first record', async (t) => {

@@ -135,3 +135,46 @@ t.test('RequestContext holds the span as trace.setSpan would, and behaves as a c
   t.equal(trace.getSpan(ctx.deleteValue(key)), span, 'deleting another key keeps the span')
   t.equal(ctx.deleteValue(key).getValue(key), undefined)
 })
+
+t.test('a client that hangs up before the answer: the span ends all the same, aborted', async (t) => {
+  const { createConnection } = await import('node:net')
+  const { setTimeout: sleep } = await import('node:timers/promises')
+  const fastify = Fastify({ logger: false })
+  addServerSpanHooks(fastify, options)
+  let answered!: () => void
+  const handled = new Promise<void>((resolve) => { answered = resolve })
+  fastify.get('/slow', async () => { await sleep(300); answered(); return { ok: true } })
+  await fastify.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => fastify.close())
+  exporter.reset()
+  const socket = createConnection((fastify.server.address() as { port: number }).port, '127.0.0.1')
+  socket.on('error', () => {})
+  socket.write(`GET /slow HTTP/1.1\r\nhost: x\r\ntraceparent: 00-${TRACE}-${PARENT}-01\r\n\r\n`)
+  await sleep(50)
+  socket.destroy()
+  await handled
+  for (let i = 0; i < 100 && exporter.getFinishedSpans().length === 0; i++) await sleep(20)
+  const [span] = exporter.getFinishedSpans()
+  t.equal(span?.name, 'GET /slow', 'exported')
+  t.equal(span?.attributes['error.type'], 'aborted')
+  t.equal(span?.attributes['http.response.status_code'], undefined, 'no status: nothing was answered')
+})
+
+t.test('B3: a caller\'s multi-header context is continued whatever form the propagator injects', async (t) => {
+  const { B3Propagator, B3InjectEncoding } = await import('@opentelemetry/propagator-b3')
+  propagation.disable()
+  propagation.setGlobalPropagator(new B3Propagator({ injectEncoding: B3InjectEncoding.SINGLE_HEADER }))
+  t.teardown(() => { propagation.disable(); propagation.setGlobalPropagator(new W3CTraceContextPropagator()) })
+  const { app: fastify } = await app(t)
+  await fastify.inject({ url: '/api/users/1', headers: { 'x-b3-traceid': TRACE, 'x-b3-spanid': PARENT, 'x-b3-sampled': '1' } })
+  await fastify.inject({ url: '/api/users/2', headers: { b3: `${TRACE}-${PARENT}-1` } })
+  t.same(exporter.getFinishedSpans().map((s) => [s.spanContext().traceId, s.parentSpanContext?.spanId]), [[TRACE, PARENT], [TRACE, PARENT]])
+})
+
+t.test('logger: false (abstract-logging, no bindings): requests are served', async (t) => {
+  const fastify = Fastify({ logger: false })
+  addServerSpanHooks(fastify, options)
+  fastify.get('/', async () => ({ ok: true }))
+  t.teardown(() => fastify.close())
+  t.equal((await fastify.inject('/')).statusCode, 200)
+})
