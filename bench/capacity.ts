@@ -13,10 +13,11 @@
 // another image serving the same HTTP surface on PORT the same way (the service it replaces),
 // `--app-env` adding or overriding its variables.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
 import { Redis } from 'ioredis'
 import { freePort } from '../deploy/nginx/local.ts'
 import { freshDatabase, load, ROOT, SERVERS, sql, startNode, type Measure, type Target } from './lib.ts'
@@ -82,21 +83,22 @@ function memoryPeakMb (): number {
   try { return Math.round(Number(readFileSync(file, 'utf8')) / 1024 / 1024) } catch { return Number.NaN }
 }
 
-/** CPU seconds used so far by every process of `command` (PostgreSQL's backends, Redis). */
-function processCpu (command: string): number {
-  let pids: string[] = []
-  try { pids = execFileSync('pgrep', ['-x', command], { encoding: 'utf8' }).trim().split('\n').filter(Boolean) } catch {}
+/** A process's fields after its command (`/proc/PID/stat`): state is [0], ppid [1], utime [11], stime [12]. */
+function stat (pid: number | string): string[] | undefined {
+  try { return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ') } catch { return undefined }
+}
+
+/** CPU seconds used so far by `pid` and, with `children`, every process whose parent it is. */
+function processCpu (pid: number, children = false): number {
   let ticks = 0
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')
-      ticks += Number(fields[11]) + Number(fields[12])
-    } catch {} // a backend that has just gone
+  for (const entry of children ? readdirSync('/proc').filter((e) => /^\d+$/.test(e)) : [String(pid)]) {
+    const fields = stat(entry)
+    if (fields && (entry === String(pid) || Number(fields[1]) === pid)) ticks += Number(fields[11]) + Number(fields[12])
   }
   return ticks / 100
 }
 
-const exported = async () => ((await (await fetch(`${sink.base}/received`)).json()) as { bytes: number }).bytes
+const exportedTraces = async () => ((await (await fetch(`${sink.base}/received`)).json()) as Record<string, number>)['/v1/traces'] ?? 0
 
 async function until200 (url: string, what: string): Promise<void> {
   const deadline = Date.now() + 120_000
@@ -119,6 +121,15 @@ const databaseUrl = await freshDatabase(SERVERS.adminUrl, 'ecs_capacity')
 const database = new URL(databaseUrl).pathname.slice(1)
 const redis = new Redis(SERVERS.redisUrl, { lazyConnect: false })
 const redisClients = async () => Number(/connected_clients:(\d+)/.exec(await redis.info('clients'))?.[1])
+const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1])
+// One connection of its own for the samples (not one per sample, which would add logins and
+// forks to the database measured); its own backend is left out of the counts.
+const monitor = new pg.Client({ connectionString: databaseUrl })
+await monitor.connect()
+const connectionsNow = async () => Number((await monitor.query('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database])).rows[0].n)
+// The PostgreSQL server's processes: the postmaster (the parent of this backend) and its children.
+const postmaster = Number(stat((await monitor.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid)?.[1])
+if (execFileSync('docker', ['info', '-f', '{{.CgroupDriver}}'], { encoding: 'utf8' }).trim() !== 'cgroupfs') throw new Error('bench:capacity makes the task\'s cgroup itself: it needs Docker\'s cgroupfs driver (docker info: Cgroup Driver)')
 const sink = await startNode(['bench/otlp-sink.ts'], {}, '/')
 const [appPort, nginxPort] = [await freePort(), await freePort()]
 const containers = { app: `${name}-capacity-app`, nginx: `${name}-capacity-nginx` }
@@ -156,7 +167,7 @@ try {
   await until200(`http://127.0.0.1:${appPort}/health`, 'the app')
   await until200(`${base}/health`, 'nginx')
   await sql(databaseUrl, "INSERT INTO users (username) SELECT 'seed_' || g FROM generate_series(1, 100) AS g")
-  const idleConnections = Number((await sql(databaseUrl, 'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]))[0].n)
+  const idleConnections = await connectionsNow()
 
   const targets: Target[] = [
     { name: 'GET /', method: 'GET', path: '/' },
@@ -167,27 +178,30 @@ try {
   const rows: Array<Record<string, number | string>> = []
   for (const target of targets) {
     await load(base, target, connections, 3)
-    await sleep(1_000)
+    // The warm-up's spans reach the sink within the span processor's delay (OTEL_BSP_SCHEDULE_DELAY, 5 s).
+    await sleep(6_000)
     const [{ max }] = await sql(databaseUrl, 'SELECT coalesce(max(id), 0) AS max FROM visits')
     const logBytes = loggedBytes(containers.app)
+    const nginxLogBytes = loggedBytes(containers.nginx)
     const cpu = taskCpu()
-    const [pgCpu, redisCpu, exportedBytes] = [processCpu('postgres'), processCpu('redis-server'), await exported()]
+    const [pgCpu, redisCpu, exportedBytes] = [processCpu(postmaster, true), processCpu(redisPid), await exportedTraces()]
     let peakConnections = 0
     let peakRedis = 0
     const sampler = setInterval(() => {
-      sql(databaseUrl, 'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]).then(([r]) => { peakConnections = Math.max(peakConnections, Number(r.n)) }, () => {})
+      connectionsNow().then((n) => { peakConnections = Math.max(peakConnections, n) }, () => {})
       redisClients().then((n) => { peakRedis = Math.max(peakRedis, n - redisBefore) }, () => {})
     }, 500)
     const m: Measure = await load(base, target, connections, duration)
     clearInterval(sampler)
     const after = taskCpu()
-    const [pgAfter, redisAfter] = [processCpu('postgres'), processCpu('redis-server')]
+    const [pgAfter, redisAfter] = [processCpu(postmaster, true), processCpu(redisPid)]
     await sleep(1_500) // the last batch written (VISITS_FLUSH_INTERVAL_MS is 100)
     const [visits] = await sql(databaseUrl, 'SELECT count(*) AS rows, count(DISTINCT xmin::text) AS batches FROM visits WHERE id > $1', [max])
     const logged = loggedBytes(containers.app) - logBytes
-    // Spans and metrics of the run, exported by the time the last batch is (OTEL_BSP_SCHEDULE_DELAY 5 s).
-    await sleep(5_000)
-    const telemetryBytes = await exported() - exportedBytes
+    const nginxLogged = loggedBytes(containers.nginx) - nginxLogBytes
+    // The run's spans, exported within the span processor's delay (5 s).
+    await sleep(6_000)
+    const telemetryBytes = await exportedTraces() - exportedBytes
     const perThousand = (n: number) => Math.round(n / m.requests * 1000 * 10) / 10
     rows.push({
       endpoint: target.name,
@@ -206,7 +220,8 @@ try {
       visitBatchesPerSecond: Math.round(Number(visits.batches) / duration * 10) / 10,
       rowsPerBatch: Math.round(Number(visits.rows) / Math.max(1, Number(visits.batches))),
       logBytesPerRequest: Math.round(logged / m.requests),
-      telemetryBytesPerRequest: Math.round(telemetryBytes / m.requests),
+      nginxLogBytesPerRequest: Math.round(nginxLogged / m.requests),
+      traceBytesPerRequest: Math.round(telemetryBytes / m.requests),
       responseBytesPerRequest: Math.round(m.bytes / m.requests)
     })
     log(`${target.name}: ${m.rps} req/s`)
@@ -230,6 +245,7 @@ try {
   for (const c of Object.values(containers)) try { docker('rm', '-f', c) } catch {}
   await sink.stop()
   await redis.quit()
+  await monitor.end()
   await sleep(500)
   removeTaskCgroup()
 }
