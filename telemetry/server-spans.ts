@@ -36,7 +36,7 @@ const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN')
 /**
  * The request's context: its span over the parent context, what `trace.setSpan(parent, span)`
  * gives, without what the API's BaseContext does on every `setValue`: a copy of the parent's
- * values into a new Map and three closures per context (240 ns a request against 11 with CI beside it, `npm run bench:telemetry-calls`).
+ * values into a new Map and three closures per context (93–240 ns a request against 9–11, `npm run bench:telemetry-calls`).
  * Anything that sets or deletes a value gets an ordinary context back.
  */
 export class RequestContext implements Context {
