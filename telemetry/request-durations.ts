@@ -99,11 +99,15 @@ export class RequestDurations implements MetricProducer {
     return this.overflow
   }
 
+  /** Every cell, the overflow last. */
+  private series (): Cell[] {
+    return this.overflow ? [...this.all, this.overflow] : this.all
+  }
+
   /** The series recorded so far, cumulative since each was first seen. */
   dataPoints (): Array<DataPoint<Histogram>> {
     const endTime = this.now()
-    const cells = this.overflow ? [...this.all, this.overflow] : this.all
-    return cells.map((cell) => ({
+    return this.series().map((cell) => ({
       attributes: cell.attributes,
       startTime: cell.startTime,
       endTime,
@@ -136,7 +140,7 @@ export class RequestDurations implements MetricProducer {
         const endTime = this.now()
         const next = new Map<Cell, { counts: number[], count: number, sum: number }>()
         const dataPoints: Array<DataPoint<Histogram>> = []
-        for (const cell of this.overflow ? [...this.all, this.overflow] : this.all) {
+        for (const cell of this.series()) {
           const before = last.get(cell)
           next.set(cell, { counts: [...cell.counts], count: cell.count, sum: cell.sum })
           const count = cell.count - (before?.count ?? 0)
