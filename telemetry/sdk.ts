@@ -101,7 +101,7 @@ export function bound (active: ReturnType<typeof context.active>, callback: (...
 }
 
 /**
- * Gives `producer` to every metric reader the SDK built from OTEL_METRICS_EXPORTER. NodeSDK builds
+ * Gives every metric reader the SDK built from OTEL_METRICS_EXPORTER a producer of `durations`. NodeSDK builds
  * its readers in its constructor and passes them no producer, and a MetricReader takes
  * `metricProducers` only in its own constructor: both fields are private, so this reaches them,
  * on the versions package-lock.json pins; it throws rather than export no histogram if they
