@@ -29,8 +29,8 @@ export default fp(async function shutdown (fastify: FastifyInstance) {
     const closeIdle = server.closeIdleConnections.bind(server)
     server.closeIdleConnections = () => { setTimeout(closeIdle, drainMs).unref() }
     if (!server.listening) return done()
-    acceptQueued(server, drainMs).then(({ taken, ms, quiet, queued }) => {
-      fastify.log.info({ taken, ms, quiet, queued }, quiet ? 'closing the listener: the connections queued for it as the close began are taken' : 'closing the listener: still taking connections after SHUTDOWN_DRAIN_MS')
+    acceptQueued(server, drainMs).then(({ taken, ms, quiet, queued, since }) => {
+      fastify.log.info({ taken, ms, quiet, queued, since }, quiet ? 'closing the listener: the connections queued for it as the close began are taken' : 'closing the listener: still taking connections after SHUTDOWN_DRAIN_MS')
       done()
     })
   })
@@ -45,9 +45,12 @@ export default fp(async function shutdown (fastify: FastifyInstance) {
  * they could keep the queue full until `limitMs`, and each of them is then reset; closing sooner
  * refuses them instead. Where the queue cannot be read, a turn whose poll took no new connection
  * stands for an empty queue; that misses connections queued while the turn ran its callbacks.
- * The connections `taken` meanwhile are served like any other. `ms`: how long it waited.
+ * The connections `taken` meanwhile are served like any other. `ms`: how long it waited; `since`:
+ * when the kernel's queue was first read (epoch ms), the line between the connections it promises
+ * to take (made before) and those it may refuse or leave to be reset (made after). `queued` is
+ * the queue at the last read, a moment before the close: clients can still connect in between.
  */
-function acceptQueued (server: Server, limitMs: number): Promise<{ taken: number, ms: number, quiet: boolean, queued: number | null }> {
+function acceptQueued (server: Server, limitMs: number): Promise<{ taken: number, ms: number, quiet: boolean, queued: number | null, since: number }> {
   return new Promise((resolve) => {
     const started = performance.now()
     const socket = listenerSocket(server)
@@ -57,9 +60,11 @@ function acceptQueued (server: Server, limitMs: number): Promise<{ taken: number
     // What the kernel held at the first turn, and `taken` at the previous turn (the first turn
     // can come before any poll since the signal: without the kernel's count, never quiet).
     let initial: number | undefined
+    let since: number | undefined
     let before = -1
     const turn = () => {
       const ms = performance.now() - started
+      since ??= Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000
       const queued = socket === undefined ? null : acceptQueueLength(socket)
       if (queued !== null) initial ??= queued
       const quiet = acceptQueueDrained(queued, initial, taken, before)
@@ -69,7 +74,7 @@ function acceptQueued (server: Server, limitMs: number): Promise<{ taken: number
         return
       }
       server.off('connection', onConnection)
-      resolve({ taken, ms: Math.round(ms), quiet, queued })
+      resolve({ taken, ms: Math.round(ms), quiet, queued, since })
     }
     setImmediate(turn)
   })

@@ -1,3 +1,4 @@
+import diagnostics from 'node:diagnostics_channel'
 import net from 'node:net'
 
 export interface LoadResult {
@@ -7,6 +8,11 @@ export interface LoadResult {
   errors: number
   /** Those, by the cause's code (ECONNREFUSED, UND_ERR_SOCKET, ...). */
   errorsByCode: Record<string, number>
+  /**
+   * For each ECONNRESET, when its connection was made by (epoch ms: fetch's connect event, which
+   * comes after the connect itself), or null where fetch's diagnostics did not say.
+   */
+  resetConnectedBy: (number | null)[]
   /** Answers to routes that record a visit: every one of them must be counted. */
   tracked: number
   /** 503 answers without `Connection: close`. */
@@ -29,7 +35,7 @@ const MIX = ['GET /', 'GET /api/users', 'POST /api/users', 'GET /api/stats', 'GE
 export class MixedLoad {
   readonly #base: string
   readonly #connections: number
-  readonly #result: LoadResult = { byStatus: {}, errors: 0, errorsByCode: {}, tracked: 0, open503: 0, counters: [], counterRegressions: 0, maxLatencyMs: 0 }
+  readonly #result: LoadResult = { byStatus: {}, errors: 0, errorsByCode: {}, resetConnectedBy: [], tracked: 0, open503: 0, counters: [], counterRegressions: 0, maxLatencyMs: 0 }
   // Answers by latency in whole milliseconds (the last slot: 10 s and more), for percentiles.
   readonly #latencies = new Uint32Array(10_001)
   #running = false
@@ -41,8 +47,24 @@ export class MixedLoad {
     this.#connections = connections
   }
 
+  // fetch's (undici's) diagnostics channels: when each connection was made, which connection
+  // each request went on, and each request's error.
+  readonly #connectedBy = new WeakMap<object, number>()
+  readonly #socketOf = new WeakMap<object, object>()
+  readonly #channels: [string, (message: unknown) => void][] = [
+    ['undici:client:connected', (message) => { this.#connectedBy.set((message as { socket: object }).socket, performance.timeOrigin + performance.now()) }],
+    ['undici:client:sendHeaders', (message) => { const { request, socket } = message as { request: object, socket: object }; this.#socketOf.set(request, socket) }],
+    ['undici:request:error', (message) => {
+      const { request, error } = message as { request: object, error: { code?: string } }
+      if (error.code !== 'ECONNRESET') return
+      const socket = this.#socketOf.get(request)
+      this.#result.resetConnectedBy.push((socket && this.#connectedBy.get(socket)) ?? null)
+    }]
+  ]
+
   start (): void {
     this.#running = true
+    for (const [name, listener] of this.#channels) diagnostics.subscribe(name, listener)
     this.#workers = Array.from({ length: this.#connections }, (_, i) => this.#worker(i))
   }
 
@@ -64,6 +86,7 @@ export class MixedLoad {
   async stop (): Promise<LoadResult> {
     this.#running = false
     await Promise.all(this.#workers)
+    for (const [name, listener] of this.#channels) diagnostics.unsubscribe(name, listener)
     return this.snapshot()
   }
 
