@@ -63,8 +63,9 @@ function acceptQueued (server: Server, limitMs: number): Promise<{ taken: number
     let since: number | undefined
     let before = -1
     const turn = () => {
-      const ms = performance.now() - started
-      since ??= Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000
+      const now = performance.now()
+      const ms = now - started
+      since ??= Math.round((performance.timeOrigin + now) * 1000) / 1000
       const queued = socket === undefined ? null : acceptQueueLength(socket)
       if (queued !== null) initial ??= queued
       const quiet = acceptQueueDrained(queued, initial, taken, before)
