@@ -1,13 +1,16 @@
 // `npm run bench:profile -- [PATH] [--method POST] [--duration S] [--telemetry]`: the service
 // under `node --cpu-prof` while autocannon loads one endpoint; prints where the CPU went, by
-// function (self time) and by package. The .cpuprofile is kept for Chrome DevTools.
+// function (self time), by package, and by frame with what it calls (inclusive time), each as
+// its share of the main thread's busy time and in µs per request, over the measured load only
+// (start-up and warm-up left out; profiling's own overhead in). The .cpuprofile is kept for
+// Chrome DevTools.
 // `--telemetry`: as in production, traces and metrics exported (to bench/otlp-sink.ts), 10 % of
 // traces sampled.
 import { readdirSync, readFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { buildService, freshDatabase, load, ROOT, SERVERS, startNode, startService } from './lib.ts'
+import { buildService, cpuSeconds, freshDatabase, load, ROOT, SERVERS, startNode, startService } from './lib.ts'
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -21,7 +24,7 @@ const { values: args, positionals } = parseArgs({
 const path = positionals[0] ?? '/'
 
 interface Node { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, children?: number[] }
-interface Profile { nodes: Node[], samples: number[], timeDeltas: number[] }
+interface Profile { nodes: Node[], samples: number[], timeDeltas: number[], startTime: number }
 
 buildService()
 const databaseUrl = await freshDatabase(SERVERS.adminUrl, 'ecs_bench_profile')
@@ -31,26 +34,59 @@ const telemetry: Record<string, string> = sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: 
 const app = await startService(databaseUrl, { REDIS_KEY_PREFIX: 'bench-profile:', ...telemetry }, ['--cpu-prof', `--cpu-prof-dir=${dir}`])
 const target = { name: `${args.method} ${path}`, method: args.method as 'GET', path, body: args.method === 'POST' ? (n: number) => `{"username":"p$RUN_${n}"}` : undefined }
 await load(app.base, target, Number(args.connections), 2)
+// V8 stamps samples with the monotonic clock in µs, the clock process.hrtime reads.
+const now = () => Number(process.hrtime.bigint() / 1000n)
+const before = cpuSeconds(app)
+const from = now()
 const m = await load(app.base, target, Number(args.connections), Number(args.duration))
+const to = now()
+const cpuMicros = (cpuSeconds(app) - before) / m.requests * 1e6
 await app.stop()
 await sink?.stop()
 
 const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) as string)
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
-const selfTime = new Map<number, number>()
-profile.samples.forEach((id, i) => selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
-const total = [...selfTime.values()].reduce((a, b) => a + b, 0)
-const byFunction = new Map<string, number>()
-const byPackage = new Map<string, number>()
+const keyOf = new Map<number, string>()
+const packageOf = new Map<number, string>()
+const parent = new Map<number, number>()
 for (const node of profile.nodes) {
-  const time = selfTime.get(node.id) ?? 0
   const { functionName, url, lineNumber } = node.callFrame
   const where = url.replace(/^file:\/\//, '').replace(ROOT + '/', '')
-  const key = `${functionName || '(anonymous)'} ${where ? `${where}:${lineNumber + 1}` : ''}`
-  byFunction.set(key, (byFunction.get(key) ?? 0) + time)
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(where)?.[1] ?? (where.startsWith('node:') ? 'node core' : where === '' ? functionName.startsWith('(') ? functionName : 'native' : 'service')
-  byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + time)
+  keyOf.set(node.id, `${functionName || '(anonymous)'} ${where ? `${where}:${lineNumber + 1}` : ''}`)
+  packageOf.set(node.id, /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(where)?.[1] ?? (where.startsWith('node:') ? 'node core' : where === '' ? functionName.startsWith('(') ? functionName : 'native' : 'service'))
+  for (const child of node.children ?? []) parent.set(child, node.id)
 }
-const top = (map: Map<string, number>, n: number) => [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, n)
-  .map(([k, v]) => `  ${(v / total * 100).toFixed(1).padStart(5)} %  ${k}`).join('\n')
-console.log(`${target.name}: ${m.rps} req/s, p99 ${m.p99} ms while profiled\n\nby package (self time):\n${top(byPackage, 15)}\n\nby function (self time):\n${top(byFunction, 25)}\n\nprofile: ${file}`)
+const ours = new Set(profile.nodes.filter((node) => packageOf.get(node.id) === 'service').map((node) => keyOf.get(node.id)!))
+// Self time: the sample's own frame. Inclusive: every distinct frame on its stack, once.
+const byFunction = new Map<string, number>()
+const byPackage = new Map<string, number>()
+const inclusive = new Map<string, number>()
+const add = (map: Map<string, number>, key: string, time: number) => map.set(key, (map.get(key) ?? 0) + time)
+let total = 0
+let stamp = profile.startTime
+let window = 0
+profile.samples.forEach((id, i) => {
+  const time = profile.timeDeltas[i] ?? 0
+  stamp += time
+  if (stamp < from || stamp > to) return
+  window++
+  if (keyOf.get(id)!.startsWith('(idle)')) return
+  total += time
+  add(byFunction, keyOf.get(id)!, time)
+  add(byPackage, packageOf.get(id)!, time)
+  const seen = new Set<string>()
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const key = keyOf.get(at)!
+    if (!seen.has(key)) { seen.add(key); add(inclusive, key, time) }
+  }
+})
+if (window === 0) throw new Error(`no sample of the profile falls in the measured load (${from}–${to} µs; profile from ${profile.startTime})`)
+const served = m.requests
+const top = (map: Map<string, number>, n: number, keep: (key: string) => boolean = () => true) => [...map.entries()].filter(([k]) => keep(k)).sort((a, b) => b[1] - a[1]).slice(0, n)
+  .map(([k, v]) => `  ${(v / total * 100).toFixed(1).padStart(5)} %  ${(v / served).toFixed(2).padStart(6)} µs  ${k}`).join('\n')
+// The frames every sample has (the profiler's root, the event loop's) tell nothing.
+const telling = (key: string) => !/^\(root\)|^processTicksAndRejections |^listOnTimeout |^processTimers /.test(key)
+console.log(`${target.name}: ${m.rps} req/s, p99 ${m.p99} ms while profiled; ${cpuMicros.toFixed(1)} µs of the process's CPU per request (/proc: ` +
+  `every thread), ${(total / served).toFixed(1)} µs of the main thread's busy time in the profile\n(columns: share of that busy time, µs per request)\n\nby package (self time):\n${top(byPackage, 15)}\n\n` +
+  `by function (self time):\n${top(byFunction, 25)}\n\n` +
+  `by frame, what it calls included (the service's own code, then everything):\n${top(inclusive, 20, (k) => ours.has(k))}\n\n${top(inclusive, 40, telling)}\n\nprofile: ${file}`)
