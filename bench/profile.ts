@@ -61,6 +61,10 @@ const ours = new Set(profile.nodes.filter((node) => packageOf.get(node.id) === '
 const byFunction = new Map<string, number>()
 const byPackage = new Map<string, number>()
 const inclusive = new Map<string, number>()
+// A hook's own share: what it calls up to Fastify's hook runner, which its done() enters to run
+// the next hook (the callback style puts the rest of the chain on the first hook's stack).
+const own = new Map<string, number>()
+const runner = /node_modules\/fastify\/lib\/hooks\.js/
 const add = (map: Map<string, number>, key: string, time: number) => map.set(key, (map.get(key) ?? 0) + time)
 let total = 0
 let stamp = profile.startTime
@@ -75,9 +79,15 @@ profile.samples.forEach((id, i) => {
   add(byFunction, keyOf.get(id)!, time)
   add(byPackage, packageOf.get(id)!, time)
   const seen = new Set<string>()
+  let inChain = false
   for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
     const key = keyOf.get(at)!
-    if (!seen.has(key)) { seen.add(key); add(inclusive, key, time) }
+    if (!seen.has(key)) {
+      seen.add(key)
+      add(inclusive, key, time)
+      if (!inChain && ours.has(key)) add(own, key, time)
+    }
+    if (runner.test(key)) inChain = true
   }
 })
 if (window === 0) throw new Error(`no sample of the profile falls in the measured load (${from}–${to} µs; profile from ${profile.startTime})`)
@@ -87,6 +97,8 @@ const top = (map: Map<string, number>, n: number, keep: (key: string) => boolean
 // The frames every sample has (the profiler's root, the event loop's) tell nothing.
 const telling = (key: string) => !/^\(root\)|^processTicksAndRejections |^listOnTimeout |^processTimers /.test(key)
 console.log(`${target.name}: ${m.rps} req/s, p99 ${m.p99} ms while profiled; ${cpuMicros.toFixed(1)} µs of the process's CPU per request (/proc: ` +
-  `every thread), ${(total / served).toFixed(1)} µs of the main thread's busy time in the profile\n(columns: share of that busy time, µs per request)\n\nby package (self time):\n${top(byPackage, 15)}\n\n` +
+  `every thread), ${(total / served).toFixed(1)} µs of the main thread's busy time in the profile\n(the profile's clock is the wall's: ` +
+  `where the load generator shares the cores, busy time includes waits for one; columns: share of that busy time, µs per request)\n\nby package (self time):\n${top(byPackage, 15)}\n\n` +
   `by function (self time):\n${top(byFunction, 25)}\n\n` +
-  `by frame, what it calls included (the service's own code, then everything):\n${top(inclusive, 20, (k) => ours.has(k))}\n\n${top(inclusive, 40, telling)}\n\nprofile: ${file}`)
+  `the service's own frames, what each calls included up to the next hook:\n${top(own, 20)}\n\n` +
+  `by frame, what it calls included (a hook that calls done() includes the hooks after it):\n${top(inclusive, 40, telling)}\n\nprofile: ${file}`)
