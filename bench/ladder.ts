@@ -6,7 +6,7 @@
 // from /proc as in `npm run bench`; the figures are the rounds' medians. See bench/README.md.
 import { parseArgs } from 'node:util'
 import { RUNGS } from './ladder-server.ts'
-import { buildService, cpuSeconds, freshDatabase, load, SERVERS, startNode, startService, type Server } from './lib.ts'
+import { buildService, cpuSeconds, freshDatabase, load, NODE_OPTIONS, SERVERS, startNode, startService, type Server } from './lib.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -25,7 +25,7 @@ const databaseUrl = await freshDatabase(SERVERS.adminUrl, 'ecs_bench_ladder')
 const names = [...RUNGS, 'the service as it ships (plugins/app: visits, health, metrics…; every route)']
 const servers: Server[] = []
 for (let rung = 0; rung < RUNGS.length; rung++) {
-  servers.push(await startNode(['bench/ladder-server.ts'], { NODE_ENV: 'production', LOG_LEVEL: 'info', DATABASE_URL: databaseUrl, REDIS_URL: SERVERS.redisUrl, RUNG: String(rung) }, '/'))
+  servers.push(await startNode([...NODE_OPTIONS, 'bench/ladder-server.ts'], { NODE_ENV: 'production', LOG_LEVEL: 'info', DATABASE_URL: databaseUrl, REDIS_URL: SERVERS.redisUrl, RUNG: String(rung) }, '/'))
 }
 servers.push(await startService(databaseUrl, { REDIS_KEY_PREFIX: 'bench-ladder:' }))
 
