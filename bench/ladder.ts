@@ -6,7 +6,7 @@
 // from /proc as in `npm run bench`; the figures are the rounds' medians. See bench/README.md.
 import { parseArgs } from 'node:util'
 import { RUNGS } from './ladder-server.ts'
-import { buildService, cpuSeconds, freshDatabase, load, NODE_OPTIONS, SERVERS, startNode, startService, type Server } from './lib.ts'
+import { buildService, freshDatabase, load, loadCpu, median, NODE_OPTIONS, SERVERS, startNode, startService, type Server } from './lib.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -36,16 +36,14 @@ for (let round = 0; round < rounds; round++) {
   for (let i = 0; i < servers.length; i++) {
     const at = (i + round) % servers.length
     const server = servers[at] as Server
-    const before = cpuSeconds(server)
-    const m = await load(server.base, target, connections, duration)
+    const m = await loadCpu(server, target, connections, duration)
     if (m.errors + m.timeouts + m.non2xx > 0) throw new Error(`rung ${at}: ${m.errors} errors, ${m.timeouts} timeouts, ${m.non2xx} non-2xx`)
-    cpu[at]!.push((cpuSeconds(server) - before) / m.requests * 1e6)
+    cpu[at]!.push(m.cpuMicros)
     rps[at]!.push(m.rps)
   }
 }
 for (const server of servers) await server.stop()
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
 const us = cpu.map(median)
 const bare = us[0] as number
 const added = (us.at(-1) as number) - bare

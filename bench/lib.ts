@@ -157,6 +157,18 @@ export function cpuSeconds (server: Server): number {
   }
 }
 
+/** One load of `target` on `server` with the server's CPU time per request over it, µs (/proc). */
+export async function loadCpu (server: Server, target: Target, connections: number, seconds: number): Promise<Measure & { cpuMicros: number }> {
+  const before = cpuSeconds(server)
+  const m = await load(server.base, target, connections, seconds)
+  return { ...m, cpuMicros: (cpuSeconds(server) - before) / m.requests * 1e6 }
+}
+
+/** The middle value (the lower of the two middle ones for an even count). */
+export function median (values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)] as number
+}
+
 /** Samples `server`'s resident memory every `everyMs` until stopped; returns the peak. */
 export function sampleMemory (server: Server, everyMs = 200) {
   let peak = server.rss()

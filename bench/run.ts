@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util'
 import { startLocalNginx } from '../deploy/nginx/local.ts'
 import { INSTRUMENTATIONS } from '../config/telemetry.ts'
 import { chartSvg, firstLine, pct, replaceBetween, TELEMETRY_GOALS, telemetryLines, type EndpointResult, type TelemetryMode } from './report.ts'
-import { buildService, cpuSeconds, freshDatabase, load, NODE_OPTIONS, ROOT, sampleMemory, SERVERS, sql, startNode, startService, type Measure, type Server, type Target } from './lib.ts'
+import { buildService, cpuSeconds, freshDatabase, load, loadCpu, median, NODE_OPTIONS, ROOT, sampleMemory, SERVERS, sql, startNode, startService, type Measure, type Server, type Target } from './lib.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -87,9 +87,7 @@ function healthy (m: Measure): boolean {
 async function measure (base: string, target: Target, server?: Server): Promise<Measure & { cpuMicros: number }> {
   // --quick: the warm-up of every target before the runs is the only one.
   if (warmup > 0 && !quick) await load(base, target, connections, warmup)
-  const before = server ? cpuSeconds(server) : Number.NaN
-  const m = await load(base, target, connections, duration)
-  const cpuMicros = server ? (cpuSeconds(server) - before) / m.requests * 1e6 : Number.NaN
+  const { cpuMicros, ...m } = server ? await loadCpu(server, target, connections, duration) : { ...await load(base, target, connections, duration), cpuMicros: Number.NaN }
   log(`  ${target.name.padEnd(34)} ${String(m.rps).padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ${Number.isFinite(cpuMicros) ? `${Math.round(cpuMicros)} µs CPU/request  ` : ''}errors ${m.errors + m.timeouts}  non-2xx ${m.non2xx}`)
   return { ...m, cpuMicros }
 }
@@ -372,7 +370,6 @@ async function telemetry (databaseUrl: string, md: string[]) {
       }
     }
     const peaks = Object.fromEntries(memory.map(([mode, sampler]) => [mode, sampler.stop()]))
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]
     const results: Record<string, Record<string, Measure & { cpuMicrosPerRequest: number, rounds: number[], rssPeak: number }>> = {}
     for (const [mode] of modes) {
       results[mode] = {}
