@@ -8,6 +8,8 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
   // balancer checks /health/started, so an outage does not replace every task). Not counted as a visit.
   fastify.get('/', {
     config: { visits: false },
+    // The probes' answers are always under the compression threshold.
+    compress: false,
     schema: {
       operationId: 'getReadiness',
       summary: 'Readiness: the database and Redis answered the last background check',
@@ -39,6 +41,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
   // so a database outage does not get every task killed, and event-loop pressure does not either.
   fastify.get('/live', {
     config: { visits: false, pressureHandler: () => undefined },
+    compress: false,
     schema: {
       operationId: 'getLiveness',
       summary: 'Liveness: the process serves',
@@ -53,6 +56,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
   // replace every task at once. Not refused under pressure either (a busy task is not broken).
   fastify.get('/started', {
     config: { visits: false, pressureHandler: () => undefined },
+    compress: false,
     schema: {
       operationId: 'getStarted',
       summary: 'Start-up done: this task can take traffic (the load balancer\'s check)',
