@@ -27,8 +27,9 @@ export interface ServerSpanOptions {
 
 const B3_HEADERS = ['b3', 'x-b3-traceid']
 const kSpan = Symbol('server span')
-const kFailed = Symbol('server span error recorded')
-type Traced = FastifyRequest & { [kSpan]: Span | null, [kFailed]: boolean }
+type Traced = FastifyRequest & { [kSpan]: Span | null }
+/** Requests whose span has recorded an error of its own (onError): rare, so kept out of every request's shape. */
+const failed = new WeakSet<FastifyRequest>()
 
 // The API's key of the active span (`createContextKey` is Symbol.for of its description).
 const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN')
@@ -103,7 +104,7 @@ function endSpan (request: Traced, span: Span, reply: FastifyReply | undefined):
       const status = reply.statusCode
       span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status)
       // A 5xx that did not throw has no error of its own; one that did keeps its message.
-      if (status >= 500 && !request[kFailed]) span.setStatus({ code: SpanStatusCode.ERROR })
+      if (status >= 500 && !failed.has(request)) span.setStatus({ code: SpanStatusCode.ERROR })
     } else {
       span.setAttribute(ATTR_ERROR_TYPE, 'aborted')
     }
@@ -119,7 +120,6 @@ export function addServerSpanHooks (fastify: FastifyInstance, options: ServerSpa
   const fields = [...new Set([...propagation.fields(), ...B3_HEADERS].map((field) => field.toLowerCase()))]
   // Declared, so that every request has the same shape from its start.
   fastify.decorateRequest(kSpan, null)
-  fastify.decorateRequest(kFailed, false)
 
   fastify.addHook('onRequest', function startServerSpan (req, reply, done) {
     const request = req as Traced
@@ -143,7 +143,7 @@ export function addServerSpanHooks (fastify: FastifyInstance, options: ServerSpa
     const request = req as Traced
     const span = request[kSpan]
     if (span?.isRecording() === true) {
-      request[kFailed] = true
+      failed.add(request)
       span.setStatus({ code: SpanStatusCode.ERROR, message: error.message })
       span.recordException(error)
     }
