@@ -16,7 +16,9 @@ export class AccessLogController extends LogController {
       statusCode: reply.statusCode,
       // Taken as the request arrived: a client that hung up has no address on its socket any more.
       ip: request.clientAddress ?? request.ip,
-      responseTime: reply.elapsedTime
+      // Milliseconds to the microsecond, as `0.521` rather than `0.5213450002670288`: 13 fewer bytes
+      // on every line to ship and store, and a shorter number to print.
+      responseTime: Math.round(reply.elapsedTime * 1000) / 1000
     }
     if (error) reply.log.error({ ...line, err: error }, 'request errored')
     else reply.log.info(line, 'request completed')

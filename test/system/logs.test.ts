@@ -35,6 +35,9 @@ t.test('in production a burst of requests at 64 connections writes every access-
   const seen = lines().map((line) => Number(/\/(\d+)$/.exec((JSON.parse(line) as { url: string }).url)?.[1]))
   t.equal(seen.length, total, 'one line per request')
   t.equal(new Set(seen).size, total, 'each request\'s own, every line valid JSON')
+  const line = JSON.parse(lines()[0] as string) as Record<string, unknown>
+  t.match(line, { msg: 'request completed', method: 'GET', statusCode: 404, ip: '127.0.0.1', reqId: String }, 'the access-log line\'s fields')
+  t.ok(lines().every((text) => { const ms = (JSON.parse(text) as { responseTime: number }).responseTime; return ms >= 0 && Math.round(ms * 1000) / 1000 === ms }), 'responseTime in ms, to the microsecond')
 })
 
 t.test('the start-up log names the database host and name and the Redis host, never a password', async (t) => {
