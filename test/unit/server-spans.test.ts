@@ -6,7 +6,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { InMemorySpanExporter, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace'
 import { addServerSpanHooks, isUntraced, spanName } from '../../telemetry/server-spans.ts'
-import { traceIdsMixin } from '../../telemetry/log-trace-ids.ts'
+import { bindTraceIds, traceIdsMixin } from '../../telemetry/log-trace-ids.ts'
 
 // The server spans and the trace ids of log lines with the SDK's real tracer, sampler and
 // context manager, on a Fastify instance answering by inject: what telemetry/sdk.ts wires up.
@@ -117,6 +117,18 @@ t.test('the mixin leaves a line\'s own fields alone and never shares its object'
   const span = trace.wrapSpanContext({ traceId: TRACE, spanId: PARENT, traceFlags: 1 })
   const fields = context.with(trace.setSpan(context.active(), span), () => mixin!({}, 30, {} as never))
   t.same(mixinMergeStrategy!({ trace_id: 'own' }, fields), { trace_id: 'own', span_id: PARENT, trace_flags: '01' }, 'the line\'s own field wins')
+})
+
+t.test('a logger whose bindings are not this pino\'s text gets the ids through setBindings, and the mixin adds none again', async (t) => {
+  const set: Array<Record<string, string>> = []
+  const other = { setBindings: (bindings: Record<string, string>) => { set.push(bindings) } }
+  const spanContext = { traceId: TRACE, spanId: PARENT, traceFlags: 1 }
+  bindTraceIds(other as never, spanContext)
+  t.same(set, [{ trace_id: TRACE, span_id: PARENT, trace_flags: '01' }])
+  const span = trace.wrapSpanContext(spanContext)
+  t.same(context.with(trace.setSpan(context.active(), span), () => traceIdsMixin.mixin!({}, 30, other as never)), {}, 'no second set of ids on its lines')
+  bindTraceIds(other as never, { traceId: '0'.repeat(32), spanId: PARENT, traceFlags: 1 })
+  t.equal(set.length, 1, 'an invalid span context binds nothing')
 })
 
 t.test('RequestContext holds the span as trace.setSpan would, and behaves as a context for every other key', async (t) => {
