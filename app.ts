@@ -40,7 +40,7 @@ export function serverOptions (config: Config): FastifyServerOptions {
       // `maxWrite` bounds what coalesces into one write, 4 KiB (sonic-boom's default is 16): each
       // line written while a write is pending measures the pending text again (Buffer.byteLength
       // of the last chunk, which flattens it), so that work per line grows with the chunk.
-      // Measured on GET / (`npm run bench:allocations`, bench/README.md): 24.6 → 18.7 KB allocated a request.
+      // Measured on GET / (`npm run bench:allocations`, bench/README.md): 24.6 → 18.8 KB allocated a request.
       // Development reads better pretty-printed.
       ...(production
         ? { stream: pino.destination({ dest: 1, sync: false, minLength: 0, maxWrite: 4096 }) }

@@ -14,7 +14,7 @@ export function takesNoBody (route: Pick<RouteOptions, 'method'>): boolean {
 /**
  * br and gzip for answers over 1 KiB (smaller ones gain nothing), and request bodies sent
  * compressed. Each costs hooks on every request of a route that has them, so they are where they
- * can do something: a route whose answers are always small says `compress: false` (@fastify/compress's
+ * can do something: a route whose answers are a few short fields says `compress: false` (@fastify/compress's
  * route option: no hooks), and a route that takes no body gets no decompression hook.
  */
 export default fp(async function compression (fastify: FastifyInstance) {

@@ -24,7 +24,7 @@ const info: FastifyPluginAsyncTypebox = async (fastify) => {
   }
 
   fastify.get('/info', {
-    // A few fields: always under the compression threshold.
+    // A few short fields: under the 1 KiB compression threshold, where compressing gains nothing.
     compress: false,
     schema: {
       operationId: 'getInfo',

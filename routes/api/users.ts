@@ -15,7 +15,7 @@ const users: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => fastify.users.list(request.query.limit, request.query.cursor))
 
   fastify.get('/users/:id', {
-    // One user: always under the compression threshold (a page of them is not).
+    // One user (a username of at most 100 characters): under the 1 KiB compression threshold; a page of them is not.
     compress: false,
     schema: {
       operationId: 'getUser',
@@ -27,7 +27,7 @@ const users: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => fastify.users.get(request.params.id))
 
   fastify.post('/users', {
-    // The user created: always under the compression threshold.
+    // The user created: under the 1 KiB compression threshold.
     compress: false,
     schema: {
       operationId: 'createUser',

@@ -8,7 +8,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
   // balancer checks /health/started, so an outage does not replace every task). Not counted as a visit.
   fastify.get('/', {
     config: { visits: false },
-    // The probes' answers are always under the compression threshold.
+    // The probes' answers: a few short fields, under the 1 KiB compression threshold.
     compress: false,
     schema: {
       operationId: 'getReadiness',
