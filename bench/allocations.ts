@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
-import { buildService, freshDatabase, load, NODE_OPTIONS, ROOT, SERVERS, startNode, startService } from './lib.ts'
+import { buildService, frameOf, freshDatabase, load, NODE_OPTIONS, sampledTenth, SERVERS, startNode, startService } from './lib.ts'
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -29,7 +29,7 @@ buildService()
 const databaseUrl = await freshDatabase(SERVERS.adminUrl, 'ecs_bench_allocations')
 const dir = mkdtempSync(join(tmpdir(), 'allocations-'))
 const sink = args.telemetry ? await startNode(['bench/otlp-sink.ts'], {}, '/') : undefined
-const telemetry: Record<string, string> = sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.base, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } : {}
+const telemetry = sampledTenth(sink)
 const sampler = ['--import', './bench/heap-sampler.ts']
 const app = args.ceiling
   ? await startNode([...NODE_OPTIONS, ...sampler, 'bench/ceiling.ts'], { NODE_ENV: 'production', DATABASE_URL: databaseUrl, REDIS_URL: SERVERS.redisUrl, REDIS_KEY_PREFIX: 'bench-allocations:', HEAP_SAMPLER_DIR: dir }, '/none')
@@ -62,10 +62,9 @@ const byPackage = new Map<string, number>()
 const add = (map: Map<string, number>, key: string, bytes: number) => map.set(key, (map.get(key) ?? 0) + bytes)
 let total = 0
 const walk = (node: Node) => {
-  const { functionName, url, lineNumber } = node.callFrame
-  const where = url.replace(/^file:\/\//, '').replace(ROOT + '/', '')
-  add(byFunction, `${functionName || '(anonymous)'} ${where ? `${where}:${lineNumber + 1}` : ''}`, node.selfSize)
-  add(byPackage, /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(where)?.[1] ?? (where.startsWith('node:') ? 'node core' : where === '' ? 'native' : 'service'), node.selfSize)
+  const { key, pkg } = frameOf(node.callFrame)
+  add(byFunction, key, node.selfSize)
+  add(byPackage, pkg, node.selfSize)
   total += node.selfSize
   for (const child of node.children) walk(child)
 }

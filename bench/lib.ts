@@ -169,6 +169,19 @@ export function median (values: number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)] as number
 }
 
+/** A frame of a V8 CPU or heap profile as the bench prints it: `name file:line`, and the package it belongs to (`node core`, `service`, a pseudo-frame such as `(garbage collector)`, or `native`). */
+export function frameOf ({ functionName, url, lineNumber }: { functionName: string, url: string, lineNumber: number }): { key: string, pkg: string } {
+  const where = url.replace(/^file:\/\//, '').replace(ROOT + '/', '')
+  const key = `${functionName || '(anonymous)'} ${where ? `${where}:${lineNumber + 1}` : ''}`
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(where)?.[1] ?? (where.startsWith('node:') ? 'node core' : where === '' ? functionName.startsWith('(') ? functionName : 'native' : 'service')
+  return { key, pkg }
+}
+
+/** The service's telemetry as in production, exporting to `sink` (bench/otlp-sink.ts) with 10 % of traces sampled; none without a sink. */
+export function sampledTenth (sink: Server | undefined): Record<string, string> {
+  return sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.base, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } : {}
+}
+
 /** Samples `server`'s resident memory every `everyMs` until stopped; returns the peak. */
 export function sampleMemory (server: Server, everyMs = 200) {
   let peak = server.rss()

@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { buildService, cpuSeconds, freshDatabase, load, ROOT, SERVERS, startNode, startService } from './lib.ts'
+import { buildService, cpuSeconds, frameOf, freshDatabase, load, sampledTenth, SERVERS, startNode, startService } from './lib.ts'
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,7 +30,7 @@ buildService()
 const databaseUrl = await freshDatabase(SERVERS.adminUrl, 'ecs_bench_profile')
 const dir = mkdtempSync(join(tmpdir(), 'cpuprofile-'))
 const sink = args.telemetry ? await startNode(['bench/otlp-sink.ts'], {}, '/') : undefined
-const telemetry: Record<string, string> = sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.base, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } : {}
+const telemetry = sampledTenth(sink)
 const app = await startService(databaseUrl, { REDIS_KEY_PREFIX: 'bench-profile:', ...telemetry }, ['--cpu-prof', `--cpu-prof-dir=${dir}`])
 const target = { name: `${args.method} ${path}`, method: args.method as 'GET', path, body: args.method === 'POST' ? (n: number) => `{"username":"p$RUN_${n}"}` : undefined }
 await load(app.base, target, Number(args.connections), 2)
@@ -50,10 +50,9 @@ const keyOf = new Map<number, string>()
 const packageOf = new Map<number, string>()
 const parent = new Map<number, number>()
 for (const node of profile.nodes) {
-  const { functionName, url, lineNumber } = node.callFrame
-  const where = url.replace(/^file:\/\//, '').replace(ROOT + '/', '')
-  keyOf.set(node.id, `${functionName || '(anonymous)'} ${where ? `${where}:${lineNumber + 1}` : ''}`)
-  packageOf.set(node.id, /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(where)?.[1] ?? (where.startsWith('node:') ? 'node core' : where === '' ? functionName.startsWith('(') ? functionName : 'native' : 'service'))
+  const { key, pkg } = frameOf(node.callFrame)
+  keyOf.set(node.id, key)
+  packageOf.set(node.id, pkg)
   for (const child of node.children ?? []) parent.set(child, node.id)
 }
 const ours = new Set(profile.nodes.filter((node) => packageOf.get(node.id) === 'service').map((node) => keyOf.get(node.id)!))
