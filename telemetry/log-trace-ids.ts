@@ -15,9 +15,14 @@ const kBound = Symbol('trace ids bound')
 /** What the mixin returns for a line that gets no ids; never merged into. */
 const NONE: Record<string, string> = Object.freeze({}) as Record<string, string>
 
+/** The trace flags as the pino instrumentation writes them: `01`, `00`. */
+function flagsText (spanContext: SpanContext): string {
+  return `0${spanContext.traceFlags.toString(16)}`
+}
+
 /** The fields as the pino instrumentation names and formats them. */
 export function traceIdFields (spanContext: SpanContext): Record<string, string> {
-  return { trace_id: spanContext.traceId, span_id: spanContext.spanId, trace_flags: `0${spanContext.traceFlags.toString(16)}` }
+  return { trace_id: spanContext.traceId, span_id: spanContext.spanId, trace_flags: flagsText(spanContext) }
 }
 
 /**
@@ -33,7 +38,7 @@ export function bindTraceIds (logger: FastifyBaseLogger, spanContext: SpanContex
   const pinoLogger = logger as unknown as { [chindingsSym]?: unknown, setBindings?: (bindings: Record<string, string>) => void }
   const bindings = pinoLogger[chindingsSym]
   if (typeof bindings === 'string') {
-    pinoLogger[chindingsSym] = `${bindings},"trace_id":"${spanContext.traceId}","span_id":"${spanContext.spanId}","trace_flags":"0${spanContext.traceFlags.toString(16)}"`
+    pinoLogger[chindingsSym] = `${bindings},"trace_id":"${spanContext.traceId}","span_id":"${spanContext.spanId}","trace_flags":"${flagsText(spanContext)}"`
   } else if (typeof pinoLogger.setBindings === 'function') {
     pinoLogger.setBindings(traceIdFields(spanContext))
     ;(pinoLogger as { [kBound]?: true })[kBound] = true

@@ -64,7 +64,7 @@ function hooksByRoute (tree: string): Record<string, string[]> {
   return routes
 }
 
-t.test('compression\'s hooks only where they can act: none on routes whose answers are always small, no decompression on GET', async (t) => {
+t.test('compression\'s hooks only where they can act: none on routes whose answers are a few short fields, no decompression on GET', async (t) => {
   const app = await build(t)
   const hooks = hooksByRoute(app.printRoutes({ includeHooks: true, commonPrefix: false, method: 'GET' }))
   for (const url of ['/', '/health', '/health/live', '/health/started', '/api/info', '/api/cache-test', '/api/users/:id']) {
